@@ -1,0 +1,71 @@
+"""Workflow tasks of PromotionStateMachine: one handler per Task state, each a call into the layer."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from promoter.models import FinalizeInput, HookInput, RollbackInput, StepInput, TaskInput, WaitInput
+from promoter.runtime import service
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=TaskInput)
+def prepare(event: TaskInput, context: LambdaContext) -> dict:
+    return service().prepare(event.promotion_id)
+
+
+@logger.inject_lambda_context
+@event_parser(model=WaitInput)
+def wait(event: WaitInput, context: LambdaContext) -> None:
+    service().wait(event.promotion_id, event.token, event.kind)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=HookInput)
+def run_hook(event: HookInput, context: LambdaContext) -> dict:
+    return service().run_hook(event.promotion_id, event.phase)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=StepInput)
+def shift(event: StepInput, context: LambdaContext) -> dict:
+    return service().shift(event.promotion_id, event.step)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=StepInput)
+def check(event: StepInput, context: LambdaContext) -> dict:
+    return service().check(event.promotion_id, event.step)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=TaskInput)
+def promote(event: TaskInput, context: LambdaContext) -> dict:
+    return service().promote(event.promotion_id)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=RollbackInput)
+def rollback(event: RollbackInput, context: LambdaContext) -> dict:
+    return service().rollback(event.promotion_id, event.error)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@event_parser(model=FinalizeInput)
+def finalize(event: FinalizeInput, context: LambdaContext) -> dict:
+    result = service().finalize(event.promotion_id, event.status, event.reason)
+    metrics.add_dimension(name="Status", value=result["status"])
+    metrics.add_metric(name="PromotionsFinished", unit=MetricUnit.Count, value=1)
+    return result

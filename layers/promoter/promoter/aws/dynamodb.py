@@ -1,0 +1,175 @@
+"""DynamoDB: the promotion record (one item, events included) and the per-target lock.
+
+Every write of a record is conditional on its ``rev``, so the workflow, the API and the alarm
+listener can race without losing each other's changes.
+"""
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..errors import NotFound, RecordConflict, TargetBusy
+from ..models import Promotion
+from .clients import LazyClient
+
+RECORD_KIND = "PROMOTION"
+MAX_CONFLICT_RETRIES = 8
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class PromotionStore(LazyClient):
+    service = "dynamodb"
+
+    def __init__(self, table_name: str, client: Any = None, session: Any = None) -> None:
+        super().__init__(client, session)
+        self.table_name = table_name
+
+    # --- records ------------------------------------------------------------------------------
+    @staticmethod
+    def _item(promotion: Promotion, rev: int) -> dict[str, Any]:
+        return {
+            "pk": {"S": f"PROMOTION#{promotion.id}"},
+            "sk": {"S": RECORD_KIND},
+            "kind": {"S": RECORD_KIND},
+            "target": {"S": promotion.target_key},
+            "function": {"S": promotion.function},
+            "status": {"S": promotion.status.value},
+            "created_at": {"S": promotion.created_at.isoformat()},
+            "rev": {"N": str(rev)},
+            "doc": {"S": promotion.model_dump_json()},
+        }
+
+    def create(self, promotion: Promotion) -> None:
+        self.client.put_item(
+            TableName=self.table_name,
+            Item=self._item(promotion, 1),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+
+    def get_with_rev(self, promotion_id: str) -> tuple[Promotion, int]:
+        raw = self.client.get_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": f"PROMOTION#{promotion_id}"}, "sk": {"S": RECORD_KIND}},
+            ConsistentRead=True,
+        ).get("Item")
+        if not raw:
+            raise NotFound(f"promotion {promotion_id!r} does not exist", field="id")
+        return Promotion.model_validate_json(raw["doc"]["S"]), int(raw["rev"]["N"])
+
+    def get(self, promotion_id: str) -> Promotion:
+        return self.get_with_rev(promotion_id)[0]
+
+    def save(self, promotion: Promotion, expected_rev: int) -> None:
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=self._item(promotion, expected_rev + 1),
+                ConditionExpression="rev = :rev",
+                ExpressionAttributeValues={":rev": {"N": str(expected_rev)}},
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                raise RecordConflict(f"promotion {promotion.id} changed concurrently") from error
+            raise
+
+    def mutate(self, promotion_id: str, change: Callable[[Promotion], None]) -> Promotion:
+        """Read, apply ``change``, write back; re-read and re-apply on a concurrent write."""
+        for _ in range(MAX_CONFLICT_RETRIES):
+            promotion, rev = self.get_with_rev(promotion_id)
+            change(promotion)
+            try:
+                self.save(promotion, rev)
+                return promotion
+            except RecordConflict:
+                continue
+        raise RecordConflict(f"promotion {promotion_id} kept changing; gave up after retries")
+
+    def list(
+        self,
+        *,
+        target: str | None = None,
+        function: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        next_token: str | None = None,
+    ) -> tuple[list[Promotion], str | None]:
+        """Newest first. ``target`` narrows through the ByTarget index; other filters apply after."""
+        kwargs: dict[str, Any] = {"TableName": self.table_name, "ScanIndexForward": False, "Limit": limit}
+        if target:
+            kwargs |= {
+                "IndexName": "ByTarget",
+                "KeyConditionExpression": "target = :t",
+                "ExpressionAttributeValues": {":t": {"S": target}},
+            }
+        else:
+            kwargs |= {
+                "IndexName": "ByKind",
+                "KeyConditionExpression": "kind = :k",
+                "ExpressionAttributeValues": {":k": {"S": RECORD_KIND}},
+            }
+        filters = []
+        names: dict[str, str] = {}
+        if function:
+            filters.append("#f = :f")
+            names["#f"] = "function"
+            kwargs["ExpressionAttributeValues"][":f"] = {"S": function}
+        if status:
+            filters.append("#s = :s")
+            names["#s"] = "status"
+            kwargs["ExpressionAttributeValues"][":s"] = {"S": status}
+        if filters:
+            kwargs["FilterExpression"] = " AND ".join(filters)
+            kwargs["ExpressionAttributeNames"] = names
+        if next_token:
+            kwargs["ExclusiveStartKey"] = json.loads(base64.urlsafe_b64decode(next_token))
+        page = self.client.query(**kwargs)
+        items = [Promotion.model_validate_json(i["doc"]["S"]) for i in page.get("Items", [])]
+        last = page.get("LastEvaluatedKey")
+        token = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
+        return items, token
+
+    # --- the per-target lock ------------------------------------------------------------------
+    @staticmethod
+    def _lock_key(target: str) -> dict[str, Any]:
+        return {"pk": {"S": f"LOCK#{target}"}, "sk": {"S": "LOCK"}}
+
+    def acquire_lock(self, target: str, promotion_id: str) -> None:
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=self._lock_key(target) | {"promotion_id": {"S": promotion_id}},
+                ConditionExpression="attribute_not_exists(pk) OR promotion_id = :id",
+                ExpressionAttributeValues={":id": {"S": promotion_id}},
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                holder = self.lock_holder(target)
+                raise TargetBusy(
+                    f"{target} is busy with promotion {holder}", field="alias", active_promotion=holder
+                ) from error
+            raise
+
+    def lock_holder(self, target: str) -> str | None:
+        raw = self.client.get_item(
+            TableName=self.table_name, Key=self._lock_key(target), ConsistentRead=True
+        ).get("Item")
+        return raw["promotion_id"]["S"] if raw else None
+
+    def release_lock(self, target: str, promotion_id: str) -> None:
+        """Release only our own lock; releasing twice is fine."""
+        try:
+            self.client.delete_item(
+                TableName=self.table_name,
+                Key=self._lock_key(target),
+                ConditionExpression="attribute_not_exists(pk) OR promotion_id = :id",
+                ExpressionAttributeValues={":id": {"S": promotion_id}},
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise

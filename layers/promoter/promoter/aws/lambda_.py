@@ -1,0 +1,114 @@
+"""Lambda: versions, aliases with RevisionId, hooks."""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..errors import AliasDrift, InvalidRequest, NotFound
+from .clients import LazyClient
+
+
+@dataclass(frozen=True)
+class AliasState:
+    version: str
+    weights: dict[str, float] = field(default_factory=dict)
+    revision_id: str = ""
+
+    @property
+    def is_settled(self) -> bool:
+        """Exactly one version, empty routing."""
+        return not self.weights
+
+
+def _code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "")
+
+
+class LambdaAdapter(LazyClient):
+    service = "lambda"
+
+    def get_function(self, function: str) -> dict[str, Any]:
+        """Configuration and Tags of $LATEST."""
+        try:
+            return self.client.get_function(FunctionName=function)
+        except ClientError as error:
+            if _code(error) == "ResourceNotFoundException":
+                raise NotFound(f"function {function!r} does not exist", field="function") from error
+            raise
+
+    def get_version(self, function: str, version: str) -> dict[str, Any]:
+        try:
+            return self.client.get_function_configuration(FunctionName=function, Qualifier=version)
+        except ClientError as error:
+            if _code(error) == "ResourceNotFoundException":
+                raise InvalidRequest(
+                    f"version {version} of {function!r} is not published", field="version"
+                ) from error
+            raise
+
+    def get_alias(self, function: str, alias: str) -> AliasState:
+        try:
+            raw = self.client.get_alias(FunctionName=function, Name=alias)
+        except ClientError as error:
+            if _code(error) == "ResourceNotFoundException":
+                raise InvalidRequest(
+                    f"alias {alias!r} of {function!r} does not exist", field="alias"
+                ) from error
+            raise
+        weights = (raw.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        return AliasState(
+            version=raw["FunctionVersion"],
+            weights={k: float(v) for k, v in weights.items()},
+            revision_id=raw["RevisionId"],
+        )
+
+    def update_alias(
+        self, function: str, alias: str, version: str, weights: dict[str, float], revision_id: str
+    ) -> AliasState:
+        """Write the alias only if it is still at ``revision_id``; else AliasDrift."""
+        try:
+            raw = self.client.update_alias(
+                FunctionName=function,
+                Name=alias,
+                FunctionVersion=version,
+                RoutingConfig={"AdditionalVersionWeights": weights},
+                RevisionId=revision_id,
+            )
+        except ClientError as error:
+            if _code(error) == "PreconditionFailedException":
+                raise AliasDrift(
+                    f"alias {alias!r} of {function!r} changed out of band (RevisionId mismatch)"
+                ) from error
+            raise
+        return AliasState(version=raw["FunctionVersion"], weights=dict(weights), revision_id=raw["RevisionId"])
+
+    def publish_version(self, function: str, code_sha256: str | None = None, description: str = "") -> str:
+        """Wait until the last update finished, then publish; ``code_sha256`` is a precondition."""
+        self.client.get_waiter("function_updated_v2").wait(
+            FunctionName=function, WaiterConfig={"Delay": 2, "MaxAttempts": 60}
+        )
+        kwargs: dict[str, Any] = {"FunctionName": function, "Description": description}
+        if code_sha256:
+            kwargs["CodeSha256"] = code_sha256
+        try:
+            return self.client.publish_version(**kwargs)["Version"]
+        except ClientError as error:
+            if _code(error) == "PreconditionFailedException":
+                raise InvalidRequest(
+                    f"the code of {function!r} is not {code_sha256}", field="code_sha256"
+                ) from error
+            raise
+
+    def invoke(self, function: str, payload: dict[str, Any]) -> tuple[bool, Any]:
+        """Invoke synchronously. Returns (function errored, decoded payload)."""
+        raw = self.client.invoke(
+            FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(payload).encode()
+        )
+        body = raw["Payload"].read()
+        try:
+            decoded = json.loads(body) if body else None
+        except ValueError:
+            decoded = body.decode(errors="replace")
+        return bool(raw.get("FunctionError")), decoded

@@ -1,0 +1,68 @@
+"""One exception per failure that the API or the state machine must tell apart.
+
+The class name is the contract: Lambda reports it as ``errorType`` and the ASL ``Catch``
+matches on it, so renaming a class is a breaking change.
+"""
+
+
+class PromoterError(Exception):
+    """Base class. ``status_code`` is what the HTTP API answers."""
+
+    status_code = 500
+
+    def __init__(self, message: str, *, field: str | None = None, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+
+    def to_dict(self) -> dict:
+        body: dict = {"error": type(self).__name__, "message": self.message}
+        if self.field:
+            body["field"] = self.field
+        body.update(self.details)
+        return body
+
+
+# --- refused before anything changes (4xx) ---------------------------------------------------
+class InvalidRequest(PromoterError):
+    """The request breaks a rule: names the field and the rule."""
+
+    status_code = 422
+
+
+class NotFound(PromoterError):
+    status_code = 404
+
+
+class TargetBusy(PromoterError):
+    """Another promotion holds the target's lock."""
+
+    status_code = 409
+
+
+class InvalidTransition(PromoterError):
+    """The promotion's current status does not allow this move."""
+
+    status_code = 409
+
+
+# --- ends a running promotion (the ASL catches these by name) -------------------------------
+class AlarmFired(PromoterError):
+    """A watched alarm is in ALARM (or INSUFFICIENT_DATA under the 'fail' policy)."""
+
+
+class HookFailed(PromoterError):
+    """A pre- or post-traffic hook raised or answered ``{"passed": false}``."""
+
+
+class PromotionAborted(PromoterError):
+    """A person or system asked to stop."""
+
+
+class AliasDrift(PromoterError):
+    """The alias changed out of band: its RevisionId is not the one we last saw."""
+
+
+class RecordConflict(PromoterError):
+    """Optimistic-lock conflict on the promotion record; safe to retry."""

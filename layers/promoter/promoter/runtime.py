@@ -1,0 +1,15 @@
+"""Process-wide service, built once per Lambda container from the environment."""
+
+from functools import lru_cache
+
+from .service import PromoterService
+from .settings import Settings
+
+
+@lru_cache(maxsize=4)
+def _service_for(settings: Settings) -> PromoterService:
+    return PromoterService(settings)
+
+
+def service() -> PromoterService:
+    return _service_for(Settings.from_env())

@@ -1,0 +1,397 @@
+"""Use cases: start a promotion, run its workflow tasks, and take signals from outside.
+
+The API, the workflow handlers and the CLI all go through this module; handlers stay thin.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from . import decisions
+from .aws.cloudwatch import AlarmsAdapter
+from .aws.dynamodb import PromotionStore
+from .aws.lambda_ import AliasState, LambdaAdapter
+from .aws.stepfunctions import WorkflowAdapter
+from .errors import AliasDrift, HookFailed, InvalidRequest, NotFound, PromotionAborted
+from .models import AliasTarget, Promotion, PromotionRequest, Signal, Status, StepRecord, utcnow
+from .settings import Settings
+from .strategies import steps_for
+
+WORKFLOW = "workflow"
+
+
+def new_promotion_id() -> str:
+    return f"p-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+
+
+class PromoterService:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        lambdas: LambdaAdapter | None = None,
+        alarms: AlarmsAdapter | None = None,
+        store: PromotionStore | None = None,
+        workflow: WorkflowAdapter | None = None,
+    ) -> None:
+        self.settings = settings
+        self.lambdas = lambdas or LambdaAdapter()
+        self.alarms = alarms or AlarmsAdapter()
+        self.store = store or PromotionStore(settings.table_name)
+        self.workflow = workflow or WorkflowAdapter()
+
+    # === start ===================================================================================
+    def start(self, request: PromotionRequest, actor: str) -> Promotion:
+        """Validate against AWS, take the target's lock, record, and start the workflow.
+
+        Nothing on the alias changes here, so a refusal leaves everything as it was.
+        """
+        function = self.lambdas.get_function(request.function)
+        config, tags = function["Configuration"], function.get("Tags") or {}
+        self._ensure_managed(request.function, tags)
+        alias = self.lambdas.get_alias(request.function, request.alias)
+        if not alias.is_settled:
+            raise InvalidRequest(
+                f"alias {request.alias!r} already routes traffic to {sorted(alias.weights)}; "
+                "settle it (one version, empty routing) first",
+                field="alias",
+            )
+        self._ensure_hooks_exist(request)
+        self._ensure_alarms_ready(request.alarms)
+        candidate = request.version or self.lambdas.publish_version(
+            request.function, request.code_sha256, description=f"published by lambda-promoter: {request.reason}"
+        )
+        if candidate == alias.version:
+            raise InvalidRequest(
+                f"version {candidate} is already the stable version of alias {request.alias!r}",
+                field="version",
+            )
+        self._ensure_compatible(request.function, alias.version, candidate)
+
+        steps = steps_for(request.strategy)
+        promotion = Promotion(
+            id=new_promotion_id(),
+            function=config["FunctionName"],
+            function_arn=config["FunctionArn"],
+            alias=request.alias,
+            stable_version=alias.version,
+            candidate_version=candidate,
+            steps=[StepRecord(index=i, weight=s.weight, bake_seconds=s.bake_seconds) for i, s in enumerate(steps)],
+            alarms=request.alarms,
+            hooks=request.hooks,
+            approval=request.approval,
+            insufficient_data=request.insufficient_data,
+            reason=request.reason,
+            revision_id=alias.revision_id,
+            created_by=actor,
+        )
+        promotion.record(actor, "created", request.reason or "promotion requested")
+        self.store.acquire_lock(promotion.target_key, promotion.id)
+        try:
+            self.store.create(promotion)
+            execution_arn = self.workflow.start(
+                self.settings.state_machine_arn, promotion.id, {"promotion_id": promotion.id}
+            )
+        except Exception as error:
+            self._abandon(promotion, error)
+            raise
+        return self.store.mutate(promotion.id, lambda p: setattr(p, "execution_arn", execution_arn))
+
+    def _abandon(self, promotion: Promotion, error: Exception) -> None:
+        """The workflow never started: mark the record FAILED (if written) and free the target."""
+        try:
+            def fail(p: Promotion) -> None:
+                p.status = Status.FAILED
+                p.ended_at = utcnow()
+                p.outcome_reason = f"could not start the workflow: {error}"
+                p.record(WORKFLOW, "failed", p.outcome_reason)
+
+            self.store.mutate(promotion.id, fail)
+        except NotFound:
+            pass
+        finally:
+            self.store.release_lock(promotion.target_key, promotion.id)
+
+    def _ensure_managed(self, function: str, tags: dict[str, str]) -> None:
+        key, value = self.settings.managed_tag_key, self.settings.managed_tag_value
+        if tags.get(key) != value:
+            raise InvalidRequest(
+                f"function {function!r} is not managed by lambda-promoter: tag it {key}={value}",
+                field="function",
+            )
+
+    def _ensure_hooks_exist(self, request: PromotionRequest) -> None:
+        for phase in ("pre_traffic", "post_traffic"):
+            hook = getattr(request.hooks, phase)
+            if hook:
+                try:
+                    self.lambdas.get_function(hook)
+                except NotFound as error:
+                    raise InvalidRequest(f"hook function {hook!r} does not exist", field=f"hooks.{phase}") from error
+
+    def _ensure_alarms_ready(self, names: list[str]) -> None:
+        states = self.alarms.states(names)
+        missing = [n for n, s in states.items() if s == "MISSING"]
+        if missing:
+            raise InvalidRequest(f"alarms do not exist: {', '.join(missing)}", field="alarms")
+        firing = [n for n, s in states.items() if s == "ALARM"]
+        if firing:
+            raise InvalidRequest(
+                f"alarms are already in ALARM: {', '.join(firing)}; a promotion cannot start", field="alarms"
+            )
+
+    def _ensure_compatible(self, function: str, stable: str, candidate: str) -> None:
+        """A weighted alias needs both versions to share the execution role and DLQ config."""
+        old, new = self.lambdas.get_version(function, stable), self.lambdas.get_version(function, candidate)
+        for key, label in (("Role", "execution role"), ("DeadLetterConfig", "dead-letter config")):
+            if old.get(key) != new.get(key):
+                raise InvalidRequest(
+                    f"versions {stable} and {candidate} differ in {label}; a weighted alias needs them equal",
+                    field="version",
+                )
+
+    # === workflow tasks ==========================================================================
+    def prepare(self, promotion_id: str) -> dict[str, Any]:
+        """Last check before traffic: the alias is still where we found it, alarms are quiet."""
+        promotion = self.store.get(promotion_id)
+        if promotion.signal is Signal.ABORT:
+            raise PromotionAborted("aborted before it started")
+        alias = self.lambdas.get_alias(promotion.function_arn, promotion.alias)
+        if alias.revision_id != promotion.revision_id:
+            raise AliasDrift(f"alias {promotion.alias} changed between the request and the start")
+        self._ensure_alarms_ready(promotion.alarms)
+
+        def begin(p: Promotion) -> None:
+            p.status = Status.AWAITING_APPROVAL if p.approval else Status.RUNNING
+            p.record(WORKFLOW, "prepared", f"stable {p.stable_version}, candidate {p.candidate_version}")
+
+        promotion = self.store.mutate(promotion_id, begin)
+        return {"approval": promotion.approval, "step": 0}
+
+    def wait(self, promotion_id: str, token: str, kind: str) -> None:
+        """Park the workflow on ``token`` (approval, bake or pause); answer at once if a signal waits."""
+
+        def park(p: Promotion) -> None:
+            p.task_token = token
+            if kind == "pause":
+                p.status = Status.PAUSED
+                p.record(WORKFLOW, "paused", "waiting for resume, promote-now or abort")
+
+        promotion = self.store.mutate(promotion_id, park)
+        pending = promotion.signal
+        if pending is Signal.ABORT:
+            self.workflow.fail(token, "PromotionAborted", "aborted on request")
+        elif kind == "approval" and pending is Signal.APPROVE:
+            self.workflow.succeed(token, {"signal": pending.value})
+        elif kind == "bake" and pending in {Signal.PROMOTE_NOW, Signal.PAUSE}:
+            self.workflow.succeed(token, {"signal": pending.value})
+        elif kind == "pause" and pending in {Signal.RESUME, Signal.PROMOTE_NOW}:
+            self.workflow.succeed(token, {"signal": pending.value})
+
+    def run_hook(self, promotion_id: str, phase: str) -> dict[str, Any]:
+        promotion = self.store.get(promotion_id)
+        hook = getattr(promotion.hooks, phase)
+        if not hook:
+            return {"hook": phase, "skipped": True}
+        if phase == "pre_traffic" and promotion.status is Status.AWAITING_APPROVAL:
+            self.store.mutate(promotion_id, self._approved)
+        payload = {
+            "promotion_id": promotion.id,
+            "phase": phase,
+            "function": promotion.function,
+            "alias": promotion.alias,
+            "stable": promotion.stable_version,
+            "candidate": promotion.candidate_version,
+        }
+        errored, answer = self.lambdas.invoke(hook, payload)
+        passed = not errored and not (isinstance(answer, dict) and answer.get("passed") is False)
+        self.store.mutate(
+            promotion_id,
+            lambda p: p.record(WORKFLOW, f"hook.{phase}", f"{hook}: {'passed' if passed else 'failed'}"),
+        )
+        if not passed:
+            raise HookFailed(f"{phase} hook {hook} failed: {json.dumps(answer)[:500]}")
+        return {"hook": phase, "passed": True}
+
+    @staticmethod
+    def _approved(p: Promotion) -> None:
+        if p.status is Status.AWAITING_APPROVAL:
+            p.status = Status.RUNNING
+            if p.signal is Signal.APPROVE:
+                p.signal = None
+
+    def shift(self, promotion_id: str, step: int) -> dict[str, Any]:
+        """Route ``weight`` of the alias's traffic to the candidate (RevisionId-checked)."""
+        promotion = self.store.get(promotion_id)
+        if promotion.signal is Signal.ABORT:
+            raise PromotionAborted("aborted on request")
+        planned = promotion.steps[step]
+        written = self._write_alias(
+            promotion, promotion.stable_version, {promotion.candidate_version: planned.weight}
+        )
+
+        def shifted(p: Promotion) -> None:
+            self._approved(p)
+            self._wrote(p, written)
+            p.current_weight = planned.weight
+            p.current_step = step
+            p.steps[step].started_at = utcnow()
+            p.record(WORKFLOW, "shifted", f"{planned.weight:.0%} to version {p.candidate_version}", weight=planned.weight)
+
+        self.store.mutate(promotion_id, shifted)
+        return {"step": step, "bake_seconds": planned.bake_seconds}
+
+    def check(self, promotion_id: str, step: int) -> dict[str, Any]:
+        """End of a bake: check the gates, then say what comes next."""
+        promotion = self.store.get(promotion_id)
+        failures = decisions.alarm_failures(self.alarms.states(promotion.alarms), promotion.insufficient_data)
+        move = decisions.after_check(promotion, step, failures)
+
+        def checked(p: Promotion) -> None:
+            p.task_token = None
+            if p.steps[step].ended_at is None:
+                p.steps[step].ended_at = utcnow()
+            if p.status is Status.PAUSED:
+                p.status = Status.RUNNING
+                p.record(WORKFLOW, "resumed")
+            if p.signal in {Signal.PAUSE, Signal.PROMOTE_NOW, Signal.RESUME}:
+                p.signal = None
+            p.record(WORKFLOW, "checked", f"step {step + 1}: gates passed, next: {move}")
+
+        self.store.mutate(promotion_id, checked)
+        return {"move": move, "step": step + 1}
+
+    def promote(self, promotion_id: str) -> dict[str, Any]:
+        """The alias moves to the candidate with empty routing."""
+        promotion = self.store.get(promotion_id)
+        if promotion.signal is Signal.ABORT:
+            raise PromotionAborted("aborted on request")
+        written = self._write_alias(promotion, promotion.candidate_version, {})
+
+        def promoted(p: Promotion) -> None:
+            self._approved(p)
+            last = p.steps[-1]
+            now = utcnow()
+            last.started_at, last.ended_at = last.started_at or now, now
+            self._wrote(p, written)
+            p.current_weight = 1.0
+            p.current_step = last.index
+            p.record(WORKFLOW, "promoted", f"alias on version {p.candidate_version}", weight=1.0)
+
+        self.store.mutate(promotion_id, promoted)
+        return {"promoted": True}
+
+    def rollback(self, promotion_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
+        """Put the alias back on stable with empty routing. Idempotent and drift-aware.
+
+        Returns the final status to record: the error's name decides between ROLLED_BACK (a gate
+        said no), ABORTED (someone asked) and FAILED (an error or drift).
+        """
+        error_name, cause = _error_of(error)
+        status = decisions.final_status_for(error_name)
+        promotion = self.store.get(promotion_id)
+        if promotion.status.is_final:
+            return {"status": promotion.status.value, "reason": promotion.outcome_reason}
+        if error_name == "AliasDrift":
+            return {"status": status.value, "reason": f"drift: {cause}; the out-of-band change was kept"}
+        alias = self.lambdas.get_alias(promotion.function_arn, promotion.alias)
+        if _on_stable(alias, promotion):
+            return {"status": status.value, "reason": cause}
+        try:
+            written = self._write_alias(promotion, promotion.stable_version, {}, alias)
+        except AliasDrift as drift:
+            return {"status": Status.FAILED.value, "reason": f"drift during rollback after {cause}: {drift}; left as it is"}
+
+        def rolled_back(p: Promotion) -> None:
+            self._wrote(p, written)
+            p.current_weight = 0.0
+            p.record(WORKFLOW, "rolled_back", f"alias back on version {p.stable_version}: {cause}", weight=0.0)
+
+        self.store.mutate(promotion_id, rolled_back)
+        return {"status": status.value, "reason": cause}
+
+    def finalize(self, promotion_id: str, status: str, reason: str) -> dict[str, Any]:
+        """Record the final status (once) and release the target's lock, on every path."""
+        final = Status(status)
+
+        def end(p: Promotion) -> None:
+            if p.status.is_final:
+                return
+            p.status = final
+            p.outcome_reason = reason
+            p.ended_at = utcnow()
+            p.task_token = None
+            p.record(WORKFLOW, "finished", reason or final.value.lower())
+
+        promotion = self.store.mutate(promotion_id, end)
+        self.store.release_lock(promotion.target_key, promotion.id)
+        return {"status": promotion.status.value}
+
+    # === alias writes ============================================================================
+    def _write_alias(
+        self, promotion: Promotion, version: str, weights: dict[str, float], alias: AliasState | None = None
+    ) -> AliasState:
+        """RevisionId-checked write. The intent is recorded first, so that after a crash between
+        the write and the record update we recognise the alias state as ours, not as drift."""
+        alias = alias or self.lambdas.get_alias(promotion.function_arn, promotion.alias)
+        if alias.revision_id != promotion.revision_id and not _is_pending(alias, promotion):
+            raise AliasDrift(
+                f"alias {promotion.alias} of {promotion.function} changed out of band: now version "
+                f"{alias.version} with routing {alias.weights or 'empty'}"
+            )
+        intent = AliasTarget(version=version, weights=weights)
+        self.store.mutate(promotion.id, lambda p: setattr(p, "pending_alias", intent))
+        return self.lambdas.update_alias(promotion.function_arn, promotion.alias, version, weights, alias.revision_id)
+
+    @staticmethod
+    def _wrote(p: Promotion, written: AliasState) -> None:
+        p.revision_id = written.revision_id
+        p.pending_alias = None
+
+    # === signals from outside ====================================================================
+    def signal(self, promotion_id: str, signal: Signal, actor: str, reason: str = "") -> Promotion:
+        """Record the request, then wake the workflow if it is parked. The record is the truth;
+        the token only makes the workflow notice at once instead of at its next step."""
+
+        def requested(p: Promotion) -> None:
+            decisions.ensure_signal_allowed(p, signal)
+            p.signal = signal
+            p.record(actor, signal.value, reason)
+
+        promotion = self.store.mutate(promotion_id, requested)
+        if promotion.task_token:
+            if signal is Signal.ABORT:
+                self.workflow.fail(promotion.task_token, "PromotionAborted", reason or f"aborted by {actor}")
+            else:
+                self.workflow.succeed(promotion.task_token, {"signal": signal.value})
+        return promotion
+
+    def get(self, promotion_id: str) -> Promotion:
+        return self.store.get(promotion_id)
+
+
+def _error_of(error: dict[str, Any] | None) -> tuple[str | None, str]:
+    """Name and readable cause from a Step Functions Catch result."""
+    if not error:
+        return None, ""
+    name = error.get("Error") or "Unknown"
+    cause = error.get("Cause") or ""
+    try:
+        parsed = json.loads(cause)
+        if isinstance(parsed, dict):
+            cause = parsed.get("errorMessage") or cause
+    except ValueError:
+        pass
+    return name, f"{name}: {cause}" if cause else name
+
+
+def _is_pending(alias: AliasState, promotion: Promotion) -> bool:
+    intent = promotion.pending_alias
+    return intent is not None and intent.version == alias.version and intent.weights == alias.weights
+
+
+def _on_stable(alias: AliasState, promotion: Promotion) -> bool:
+    return alias.version == promotion.stable_version and alias.is_settled

@@ -1,0 +1,25 @@
+"""Typed settings from the environment. No other module reads os.environ."""
+
+import os
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(description="DynamoDB table for promotions and locks")
+    state_machine_arn: str = Field(default="", description="PromotionStateMachine ARN")
+    region: str = "us-east-1"
+    event_bus_name: str = ""
+    managed_tag_key: str = "promoter:managed"
+    managed_tag_value: str = "true"
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        return cls(
+            table_name=env.get("PROMOTIONS_TABLE", "promotions"),
+            state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
+            region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
+            event_bus_name=env.get("EVENT_BUS_NAME", ""),
+        )

@@ -1,0 +1,35 @@
+"""Pure: a strategy spec becomes the ordered list of traffic steps.
+
+Every list ends with weight 1.0: that last step is the promotion itself (alias moves to the
+candidate with empty routing); earlier steps are weighted routing on the alias.
+"""
+
+from .models import (
+    AllAtOnceStrategy,
+    CanaryStrategy,
+    CustomStrategy,
+    LinearStrategy,
+    Step,
+    StrategySpec,
+)
+
+FULL = 1.0
+
+
+def steps_for(strategy: StrategySpec) -> list[Step]:
+    match strategy:
+        case CanaryStrategy(weight=weight, bake_seconds=bake):
+            steps = [Step(weight=weight, bake_seconds=bake)]
+        case LinearStrategy(step=increment, interval_seconds=interval):
+            count = int(round(FULL / increment, 9))
+            weights = [round(increment * k, 6) for k in range(1, count + 1)]
+            steps = [Step(weight=w, bake_seconds=interval) for w in weights if w < FULL]
+        case AllAtOnceStrategy():
+            steps = []
+        case CustomStrategy(steps=custom):
+            steps = list(custom)
+        case _:
+            raise TypeError(f"unknown strategy {strategy!r}")
+    if not steps or steps[-1].weight < FULL:
+        steps.append(Step(weight=FULL, bake_seconds=0))
+    return steps

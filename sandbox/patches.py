@@ -1,0 +1,239 @@
+"""The few patches that make moto a faithful local AWS for lambda-promoter (DESIGN.md §7).
+
+Each patch is small, named, and applied once per process by ``apply()``:
+
+- ``_invoke_lambda``: run the function's own code (sandbox/runner.py) instead of Docker.
+- Lambda aliases: a new RevisionId on every update, the ``RevisionId`` precondition, and AWS's
+  rules for routing weights; ``PublishVersion`` honours its ``CodeSha256`` precondition.
+- CloudFormation Lambda functions keep their Layers, Tags and Architectures.
+- Step Functions: aws-sdk errors named ``Lambda.X`` as in AWS; ``start_execution`` always has a
+  name; Wait, Retry and task timeouts run on a scaled clock (``TIME.scale``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from moto.awslambda import models as lambda_models
+from moto.awslambda import responses as lambda_responses
+from moto.awslambda.exceptions import InvalidParameterValueException, PreconditionFailedException
+from moto.moto_api._internal import mock_random
+from moto.stepfunctions.parser import models as sfn_models
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+    state_task_service_aws_sdk,
+)
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+from . import runner
+
+
+class ScaledClock:
+    """Wait states, Retry intervals and task timeouts last ``seconds / scale`` real seconds."""
+
+    def __init__(self) -> None:
+        self.scale = 1.0
+
+    def real(self, seconds: float) -> float:
+        return max(0.0, float(seconds)) / self.scale
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(self.real(seconds))
+
+
+TIME = ScaledClock()
+_APPLIED = threading.Lock()
+_applied = False
+EXTRA_ENV: dict[str, str] = {}  # added to every function's environment (endpoint, trace off, ...)
+
+
+def apply(time_scale: float = 1.0, extra_env: dict[str, str] | None = None) -> None:
+    global _applied
+    TIME.scale = time_scale
+    EXTRA_ENV.clear()
+    EXTRA_ENV.update(extra_env or {})
+    with _APPLIED:
+        if _applied:
+            return
+        runner.install_stdout_capture()
+        _patch_invoke()
+        _patch_aliases()
+        _patch_publish_precondition()
+        _patch_cloudformation_functions()
+        _patch_step_functions()
+        _applied = True
+
+
+# --- Lambda: run real code ------------------------------------------------------------------------
+def _code_dirs(fn: Any) -> tuple[Any, list[Any]]:
+    code_dir = runner.unpack(fn.code_bytes, fn.code_sha_256)
+    layer_dirs = []
+    for layer in fn.layers:
+        version = _layer_version(fn, layer["Arn"])
+        if version is not None and getattr(version, "code_bytes", b""):
+            layer_dirs.append(runner.unpack(version.code_bytes, version.code_sha_256))
+    return code_dir, layer_dirs
+
+
+def _layer_version(fn: Any, arn: str) -> Any:
+    backend = lambda_models.lambda_backends[fn.account_id][fn.region]
+    try:
+        return backend.get_layer_version_by_arn(arn)
+    except Exception:  # noqa: BLE001 - a layer from elsewhere is simply not mounted
+        return None
+
+
+def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    self.logs_backend.ensure_log_group(self.logs_group_name)
+    if isinstance(event, str | bytes):
+        event = json.loads(event or "{}")
+    if not getattr(self, "code_bytes", b""):
+        return json.dumps({"errorType": "Runtime.InvalidEntrypoint", "errorMessage": "no zip code"}), True, ""
+    code_dir, layer_dirs = _code_dirs(self)
+    env = {
+        "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": str(self.version),
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_size),
+        "AWS_REGION": self.region,
+        "AWS_DEFAULT_REGION": self.region,
+        "_HANDLER": self.handler or "",
+        **EXTRA_ENV,
+        **{k: str(v) for k, v in (self.environment_vars or {}).items()},
+    }
+    payload, errored, logs = runner.run(
+        code_dir=code_dir,
+        layer_dirs=layer_dirs,
+        handler=self.handler,
+        event=event if event is not None else {},
+        env=env,
+        context=runner.new_context(self),
+    )
+    self.save_logs(logs or " ")
+    return payload, errored, logs
+
+
+def _patch_invoke() -> None:
+    lambda_models.LambdaFunction._invoke_lambda = _invoke_lambda
+
+
+# --- Lambda: aliases as AWS does them --------------------------------------------------------------
+def _validate_routing(backend: Any, function_name: str, version: str | None, routing: Any) -> None:
+    weights = (routing or {}).get("AdditionalVersionWeights") or {}
+    if len(weights) > 1:
+        raise InvalidParameterValueException("Only one additional version is allowed in RoutingConfig")
+    for extra, weight in weights.items():
+        if not (0.0 <= float(weight) <= 1.0):
+            raise InvalidParameterValueException(f"Invalid weight {weight}: must be between 0.0 and 1.0")
+        if extra == "$LATEST" or not str(extra).isdigit():
+            raise InvalidParameterValueException("RoutingConfig versions must be published versions")
+        if version is not None and extra == version:
+            raise InvalidParameterValueException("RoutingConfig version must differ from FunctionVersion")
+        backend.get_function(function_name, extra)  # raises if the version does not exist
+
+
+def _patch_aliases() -> None:
+    original_update = lambda_models.LambdaAlias.update
+
+    def update(self: Any, description: Any, function_version: Any, routing_config: Any) -> None:
+        original_update(self, description, function_version, routing_config)
+        self.revision_id = str(mock_random.uuid4())
+
+    lambda_models.LambdaAlias.update = update
+
+    original_response = lambda_responses.LambdaResponse.update_alias
+
+    def update_alias(self: Any) -> Any:
+        function_name = lambda_responses.unquote(self.path.rsplit("/")[-3])
+        alias_name = lambda_responses.unquote(self.path.rsplit("/", 2)[-1])
+        params = json.loads(self.body or "{}")
+        alias = self.backend.get_alias(alias_name, function_name)
+        expected = params.get("RevisionId")
+        if expected and expected != alias.revision_id:
+            raise PreconditionFailedException(
+                "The Revision Id provided does not match the latest Revision Id. "
+                "Call the GetAlias API to retrieve the latest Revision Id"
+            )
+        version = params.get("FunctionVersion") or alias.function_version
+        _validate_routing(self.backend, function_name, version, params.get("RoutingConfig"))
+        return original_response(self)
+
+    lambda_responses.LambdaResponse.update_alias = update_alias
+
+
+def _patch_publish_precondition() -> None:
+    original = lambda_responses.LambdaResponse.publish_version
+
+    def publish_version(self: Any) -> Any:
+        function_name = lambda_responses.unquote(self.path.split("/")[-2])
+        expected = self._get_param("CodeSha256")
+        if expected:
+            latest = self.backend.get_function(function_name)
+            if latest.code_sha_256 != expected:
+                raise PreconditionFailedException(
+                    f"CodeSha256 ({expected}) is different from current CodeSha256 in $LATEST "
+                    f"({latest.code_sha_256}). Please try again with the CodeSha256 in $LATEST."
+                )
+        return original(self)
+
+    lambda_responses.LambdaResponse.publish_version = publish_version
+
+
+def _patch_cloudformation_functions() -> None:
+    original = lambda_models.LambdaFunction.create_from_cloudformation_json.__func__
+
+    def create(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any):
+        fn = original(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
+        props = cloudformation_json["Properties"]
+        if props.get("Layers"):
+            arns = [layer if isinstance(layer, str) else layer.arn for layer in props["Layers"]]
+            fn.layers = fn._get_layers_data(arns)
+        if props.get("Architectures"):
+            fn.architectures = props["Architectures"]
+        tags = props.get("Tags") or []
+        fn.tags = tags if isinstance(tags, dict) else {t["Key"]: t["Value"] for t in tags}
+        return fn
+
+    lambda_models.LambdaFunction.create_from_cloudformation_json = classmethod(create)
+
+
+# --- Step Functions --------------------------------------------------------------------------------
+def _patch_step_functions() -> None:
+    state_task_service_aws_sdk._SERVICE_ERROR_NAMES.update(
+        {"lambda": "Lambda", "cloudwatch": "CloudWatch", "eventbridge": "EventBridge", "sns": "Sns"}
+    )
+
+    original_start = sfn_models.StepFunctionsParserBackend.start_execution
+
+    def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any):
+        return original_start(self, state_machine_arn, name or str(mock_random.uuid4()), *args, **kwargs)
+
+    sfn_models.StepFunctionsParserBackend.start_execution = start_execution
+
+    original_timeout = Timeout._eval_body
+
+    def scaled_timeout(self: Any, env: Any) -> None:
+        original_timeout(self, env)
+        env.stack.append(TIME.real(env.stack.pop()))
+
+    Timeout._eval_body = scaled_timeout
+
+    def wait_interval(self: Any, env: Any, wait_seconds: float) -> None:
+        deadline = time.monotonic() + TIME.real(wait_seconds)
+        while env.is_running() and (left := deadline - time.monotonic()) > 0:
+            env.program_state_event.wait(left)
+
+    WaitFunction._wait_interval = wait_interval
+
+    class _ScaledTimeModule:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(time, name)
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            TIME.sleep(seconds)
+
+    retrier_decl.time = _ScaledTimeModule()
