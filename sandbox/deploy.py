@@ -72,10 +72,9 @@ def package(template: dict[str, Any], s3: Any) -> tuple[dict[str, Any], dict[str
 
 
 def _substitute_definitions(cfn: dict[str, Any], definitions: dict[str, str]) -> None:
-    """moto ignores DefinitionSubstitutions: express them as Fn::Sub, which it does resolve."""
+    """Use the ASL file's own text; patches.py applies DefinitionSubstitutions, which moto ignores."""
     for logical_id, raw in definitions.items():
-        props = cfn["Resources"][logical_id]["Properties"]
-        props["DefinitionString"] = {"Fn::Sub": [raw, props.pop("DefinitionSubstitutions", {})]}
+        cfn["Resources"][logical_id]["Properties"]["DefinitionString"] = raw
 
 
 def deploy(

@@ -13,6 +13,7 @@ Each patch is small, named, and applied once per process by ``apply()``:
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -21,6 +22,8 @@ from moto.awslambda import models as lambda_models
 from moto.awslambda import responses as lambda_responses
 from moto.awslambda.exceptions import InvalidParameterValueException, PreconditionFailedException
 from moto.moto_api._internal import mock_random
+from moto.stepfunctions import models as sfn_base
+from moto.stepfunctions import responses as sfn_responses
 from moto.stepfunctions.parser import models as sfn_models
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout
@@ -202,6 +205,25 @@ def _patch_cloudformation_functions() -> None:
 
 # --- Step Functions --------------------------------------------------------------------------------
 def _patch_step_functions() -> None:
+    # CloudFormation creates state machines in the backend that cannot execute, and ignores
+    # DefinitionSubstitutions: use the backend that executes, and substitute as AWS does.
+    def create_state_machine(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any):
+        props = cloudformation_json["Properties"]
+        substitutions = props.get("DefinitionSubstitutions") or {}
+        definition = re.sub(
+            r"\$\{([A-Za-z0-9_]+)\}",
+            lambda m: str(substitutions.get(m.group(1), m.group(0))),
+            props.get("DefinitionString", ""),
+        )
+        return sfn_responses.get_backend(account_id, region_name).create_state_machine(
+            props.get("StateMachineName", resource_name),
+            definition,
+            props.get("RoleArn", ""),
+            tags=sfn_base.cfn_to_api_tags(props.get("Tags", [])),
+        )
+
+    sfn_base.StateMachine.create_from_cloudformation_json = classmethod(create_state_machine)
+
     state_task_service_aws_sdk._SERVICE_ERROR_NAMES.update(
         {"lambda": "Lambda", "cloudwatch": "CloudWatch", "eventbridge": "EventBridge", "sns": "Sns"}
     )
