@@ -23,7 +23,7 @@ demo: $(STAMP)
 
 ## test: the whole suite (unit, workflow on the sandbox, contract)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 ## lint: ruff
 lint: $(STAMP)

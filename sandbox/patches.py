@@ -26,7 +26,7 @@ from moto.stepfunctions import models as sfn_base
 from moto.stepfunctions import responses as sfn_responses
 from moto.stepfunctions.parser import models as sfn_models
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
-from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import Timeout, TimeoutSeconds
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk,
 )
@@ -49,9 +49,12 @@ class ScaledClock:
 
 
 TIME = ScaledClock()
+MIN_REAL_TASK_TIMEOUT = 30.0
 _APPLIED = threading.Lock()
 _applied = False
-EXTRA_ENV: dict[str, str] = {}  # added to every function's environment (endpoint, trace off, ...)
+EXTRA_ENV: dict[str, str] = {}
+# Every alias write the sandbox accepted, as AWS saw it: (function, alias, version, weights).
+ALIAS_WRITES: list[tuple[str, str, str, dict[str, float]]] = []  # added to every function's environment (endpoint, trace off, ...)
 
 
 def apply(time_scale: float = 1.0, extra_env: dict[str, str] | None = None) -> None:
@@ -144,6 +147,9 @@ def _patch_aliases() -> None:
     def update(self: Any, description: Any, function_version: Any, routing_config: Any) -> None:
         original_update(self, description, function_version, routing_config)
         self.revision_id = str(mock_random.uuid4())
+        weights = (self.routing_config or {}).get("AdditionalVersionWeights") or {}
+        function = self.arn.split(":function:")[1].rsplit(":", 1)[0]
+        ALIAS_WRITES.append((function, self.name, self.function_version, dict(weights)))
 
     lambda_models.LambdaAlias.update = update
 
@@ -239,7 +245,13 @@ def _patch_step_functions() -> None:
 
     def scaled_timeout(self: Any, env: Any) -> None:
         original_timeout(self, env)
-        env.stack.append(TIME.real(env.stack.pop()))
+        seconds = env.stack.pop()
+        scaled = TIME.real(seconds)
+        if isinstance(self, TimeoutSeconds):
+            # A handler's real run time does not shrink with the clock: keep a floor for fixed
+            # timeouts; bakes (TimeoutSecondsPath) scale fully.
+            scaled = max(scaled, min(seconds, MIN_REAL_TASK_TIMEOUT))
+        env.stack.append(scaled)
 
     Timeout._eval_body = scaled_timeout
 

@@ -1,7 +1,7 @@
 """Workflow tasks of PromotionStateMachine: one handler per Task state, each a call into the layer."""
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -10,7 +10,6 @@ from promoter.runtime import service
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics()
 
 
 @logger.inject_lambda_context
@@ -62,10 +61,9 @@ def rollback(event: RollbackInput, context: LambdaContext) -> dict:
 
 
 @logger.inject_lambda_context
-@metrics.log_metrics
 @event_parser(model=FinalizeInput)
 def finalize(event: FinalizeInput, context: LambdaContext) -> dict:
     result = service().finalize(event.promotion_id, event.status, event.reason)
-    metrics.add_dimension(name="Status", value=result["status"])
-    metrics.add_metric(name="PromotionsFinished", unit=MetricUnit.Count, value=1)
+    with single_metric(name="PromotionsFinished", unit=MetricUnit.Count, value=1) as metric:
+        metric.add_dimension(name="Status", value=result["status"])
     return result

@@ -169,7 +169,8 @@ class PromoterService:
             p.record(WORKFLOW, "prepared", f"stable {p.stable_version}, candidate {p.candidate_version}")
 
         promotion = self.store.mutate(promotion_id, begin)
-        return {"approval": promotion.approval, "step": 0}
+        first_move = "promote" if len(promotion.steps) == 1 else "next"  # all-at-once: no weighted step
+        return {"approval": promotion.approval, "step": 0, "move": first_move}
 
     def wait(self, promotion_id: str, token: str, kind: str) -> None:
         """Park the workflow on ``token`` (approval, bake or pause); answer at once if a signal waits."""

@@ -22,7 +22,7 @@ def steps_for(strategy: StrategySpec) -> list[Step]:
             steps = [Step(weight=weight, bake_seconds=bake)]
         case LinearStrategy(step=increment, interval_seconds=interval):
             count = int(round(FULL / increment, 9))
-            weights = [round(increment * k, 6) for k in range(1, count + 1)]
+            weights = [round(increment * k, 12) for k in range(1, count + 1)]
             steps = [Step(weight=w, bake_seconds=interval) for w in weights if w < FULL]
         case AllAtOnceStrategy():
             steps = []
