@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,7 +15,9 @@ from promoter.service import PromoterService
 from promoter.settings import Settings
 
 from . import patches
-from .deploy import deploy
+from .deploy import ROOT, deploy
+
+TEMPLATE = Path(os.environ.get("PROMOTER_SANDBOX_TEMPLATE", ROOT / "template.yaml"))
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -35,7 +38,15 @@ class Sandbox:
     makes a 30 s bake last 3 s.
     """
 
-    def __init__(self, *, time_scale: float = 1.0, region: str = "us-east-1", stack_name: str = "lambda-promoter"):
+    def __init__(
+        self,
+        *,
+        time_scale: float = 1.0,
+        region: str = "us-east-1",
+        stack_name: str = "lambda-promoter",
+        template_path: Path = TEMPLATE,
+    ):
+        self.template_path = template_path
         self.time_scale = time_scale
         self.region = region
         self.stack_name = stack_name
@@ -56,7 +67,7 @@ class Sandbox:
         patches.apply(self.time_scale, FUNCTION_ENV)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
-        self.outputs = deploy(self.stack_name, self.region)
+        self.outputs = deploy(self.stack_name, self.region, template_path=self.template_path)
 
     def stop(self) -> None:
         if self._mock:
@@ -87,8 +98,11 @@ class Sandbox:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             promotion = service.get(promotion_id)
-            if promotion.status.is_final and promotion.execution_arn:
-                status = sfn.describe_execution(executionArn=promotion.execution_arn)["status"]
+            if promotion.status.is_final:
+                try:
+                    status = sfn.describe_execution(executionArn=promotion.execution_arn)["status"]
+                except sfn.exceptions.ExecutionDoesNotExist:
+                    return promotion  # the workflow never started
                 if status != "RUNNING":
                     return promotion
             time.sleep(0.05)

@@ -5,7 +5,9 @@ The API, the workflow handlers and the CLI all go through this module; handlers 
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -16,11 +18,26 @@ from .aws.dynamodb import PromotionStore
 from .aws.lambda_ import AliasState, LambdaAdapter
 from .aws.stepfunctions import WorkflowAdapter
 from .errors import AliasDrift, HookFailed, InvalidRequest, NotFound, PromotionAborted
-from .models import AliasTarget, Promotion, PromotionRequest, Signal, Status, StepRecord, utcnow
+from .models import (
+    AliasInventory,
+    AliasTarget,
+    FunctionInventory,
+    Promotion,
+    PromotionRequest,
+    Signal,
+    Status,
+    StepRecord,
+    utcnow,
+)
 from .settings import Settings
 from .strategies import steps_for
 
 WORKFLOW = "workflow"
+
+
+def execution_arn_for(state_machine_arn: str, name: str) -> str:
+    """Known before the start, so the record never needs a write after the workflow runs."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
 
 
 def new_promotion_id() -> str:
@@ -88,17 +105,16 @@ class PromoterService:
             revision_id=alias.revision_id,
             created_by=actor,
         )
+        promotion.execution_arn = execution_arn_for(self.settings.state_machine_arn, promotion.id)
         promotion.record(actor, "created", request.reason or "promotion requested")
         self.store.acquire_lock(promotion.target_key, promotion.id)
         try:
             self.store.create(promotion)
-            execution_arn = self.workflow.start(
-                self.settings.state_machine_arn, promotion.id, {"promotion_id": promotion.id}
-            )
+            self.workflow.start(self.settings.state_machine_arn, promotion.id, {"promotion_id": promotion.id})
         except Exception as error:
             self._abandon(promotion, error)
             raise
-        return self.store.mutate(promotion.id, lambda p: setattr(p, "execution_arn", execution_arn))
+        return promotion
 
     def _abandon(self, promotion: Promotion, error: Exception) -> None:
         """The workflow never started: mark the record FAILED (if written) and free the target."""
@@ -157,6 +173,8 @@ class PromoterService:
     def prepare(self, promotion_id: str) -> dict[str, Any]:
         """Last check before traffic: the alias is still where we found it, alarms are quiet."""
         promotion = self.store.get(promotion_id)
+        if promotion.status is not Status.PENDING:
+            raise PromotionAborted(f"promotion is already {promotion.status}; nothing to run")
         if promotion.signal is Signal.ABORT:
             raise PromotionAborted("aborted before it started")
         alias = self.lambdas.get_alias(promotion.function_arn, promotion.alias)
@@ -373,6 +391,85 @@ class PromoterService:
     def get(self, promotion_id: str) -> Promotion:
         return self.store.get(promotion_id)
 
+    # === read models for the API =================================================================
+    def list_promotions(
+        self,
+        *,
+        function: str | None = None,
+        alias: str | None = None,
+        status: Status | None = None,
+        limit: int = 50,
+        next_token: str | None = None,
+    ) -> tuple[list[Promotion], str | None]:
+        """Newest first. ``alias`` narrows to one target and needs ``function``.
+
+        A page may hold fewer than ``limit`` items (filters apply after the read): follow
+        ``next_token`` until it is None.
+        """
+        if alias and not function:
+            raise InvalidRequest("filtering by alias needs the function too", field="alias")
+        target = None
+        if function and alias:
+            arn = _unqualified_arn(function)
+            if arn is None:
+                try:
+                    arn = self.lambdas.get_function(function)["Configuration"]["FunctionArn"]
+                except NotFound:
+                    return [], None
+            target = f"{arn}:{alias}"
+            function = None  # the target already names the function
+        elif function:
+            function = _function_name(function)
+        _check_page_token(next_token, target)
+        return self.store.list(
+            target=target,
+            function=function,
+            status=status.value if status else None,
+            limit=limit,
+            next_token=next_token,
+        )
+
+    def inventory(self, function: str) -> FunctionInventory:
+        """Every alias of a managed function: version, routing, the active and the last promotion."""
+        found = self.lambdas.get_function(function)
+        config, tags = found["Configuration"], found.get("Tags") or {}
+        self._ensure_managed(function, tags)
+        aliases = []
+        for name, state in self.lambdas.list_aliases(config["FunctionName"]).items():
+            target = f"{config['FunctionArn']}:{name}"
+            aliases.append(
+                AliasInventory(
+                    alias=name,
+                    version=state.version,
+                    weights=state.weights,
+                    active_promotion=self._active_promotion(target),
+                    last_promotion=self._last_finished_promotion(target),
+                )
+            )
+        return FunctionInventory(
+            function=config["FunctionName"], function_arn=config["FunctionArn"], aliases=aliases
+        )
+
+    def _active_promotion(self, target: str) -> Promotion | None:
+        holder = self.store.lock_holder(target)
+        if not holder:
+            return None
+        try:
+            return self.store.get(holder)
+        except NotFound:  # a lock whose record was never written (start failed half-way)
+            return None
+
+    def _last_finished_promotion(self, target: str, pages: int = 5) -> Promotion | None:
+        token = None
+        for _ in range(pages):
+            items, token = self.store.list(target=target, limit=25, next_token=token)
+            for promotion in items:
+                if promotion.status.is_final:
+                    return promotion
+            if not token:
+                break
+        return None
+
 
 def _error_of(error: dict[str, Any] | None) -> tuple[str | None, str]:
     """Name and readable cause from a Step Functions Catch result."""
@@ -396,3 +493,42 @@ def _is_pending(alias: AliasState, promotion: Promotion) -> bool:
 
 def _on_stable(alias: AliasState, promotion: Promotion) -> bool:
     return alias.version == promotion.stable_version and alias.is_settled
+
+
+def _unqualified_arn(function: str) -> str | None:
+    """``arn:aws:lambda:region:account:function:name[:qualifier]`` without the qualifier."""
+    parts = function.split(":")
+    if len(parts) >= 7 and parts[0] == "arn" and parts[5] == "function":
+        return ":".join(parts[:7])
+    return None
+
+
+def _function_name(function: str) -> str:
+    arn = _unqualified_arn(function)
+    return arn.split(":")[6] if arn else function
+
+
+_PAGE_KEY = re.compile(r"^PROMOTION#.+$")
+
+
+def _check_page_token(token: str | None, target: str | None) -> None:
+    """A ``next_token`` must be one this API handed out for the same query; anything else is a 422,
+    never a DynamoDB error."""
+    if token is None:
+        return
+    index_key = "target" if target else "kind"
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+        values = {name: value["S"] for name, value in key.items()}
+        valid = (
+            set(values) == {"pk", "sk", "created_at", index_key}
+            and all(isinstance(v, str) for v in values.values())
+            and bool(_PAGE_KEY.match(values["pk"]))
+            and values["sk"] == "PROMOTION"
+            and values[index_key] == (target or "PROMOTION")
+        )
+    except (ValueError, TypeError, AttributeError, KeyError, UnicodeError):
+        valid = False
+    if not valid:
+        raise InvalidRequest("next_token is not a token from this listing", field="next_token")
+

@@ -1,0 +1,48 @@
+"""Out-of-band changes and competing promotions."""
+
+import time
+
+import pytest
+
+from promoter.errors import TargetBusy
+from promoter.models import Signal, Status
+from tests.workflow.helpers import alias_writes, lock_holder, request
+
+
+def test_out_of_band_alias_change_mid_promotion_is_drift_and_survives(sandbox, targets):
+    target = targets.function("orders", builds=("v1", "v2", "v3"))
+    started = sandbox.service().start(
+        request(target, version="2", strategy={"type": "linear", "step": 0.25, "interval_seconds": 30}), actor="alice"
+    )
+    sandbox.wait_for_status(started.id, Status.RUNNING)
+    while not alias_writes("orders"):  # wait for the first shift: 25% on version 2
+        time.sleep(0.01)
+    # Someone points the alias at version 3 by hand, during the bake.
+    targets.lambdas.update_alias(FunctionName="orders", Name="live", FunctionVersion="3", RoutingConfig={})
+    sandbox.service().signal(started.id, Signal.PROMOTE_NOW, actor="bob")
+
+    final = sandbox.wait_until_final(started.id)
+
+    assert final.status is Status.FAILED
+    assert "drift" in final.outcome_reason
+    assert targets.alias_state("orders", "live") | {"revision_id": None} == {
+        "version": "3", "weights": {}, "revision_id": None,
+    }  # the out-of-band change was kept
+    assert lock_holder(sandbox, final) is None
+
+
+def test_second_promotion_on_a_busy_target_is_refused_and_the_first_is_unaffected(sandbox, targets):
+    target = targets.function("orders", builds=("v1", "v2", "v3"))
+    service = sandbox.service()
+    first = service.start(request(target, version="2"), actor="alice")
+
+    with pytest.raises(TargetBusy) as refused:
+        service.start(request(target, version="3"), actor="bob")
+
+    assert refused.value.status_code == 409
+    assert first.id in refused.value.message
+    final = sandbox.wait_until_final(first.id)
+    assert final.status is Status.SUCCEEDED
+    assert targets.alias_state("orders", "live")["version"] == "2"
+    records, _ = service.store.list(target=final.target_key)
+    assert [r.id for r in records] == [first.id]  # the refused request left no record

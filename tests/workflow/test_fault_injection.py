@@ -1,0 +1,157 @@
+"""Every AWS call the control plane makes fails in turn, once, at every call site.
+
+A baseline promotion records the sequence of calls made through ``promoter/aws`` (start and
+workflow). Then, for each call in that sequence, a fresh sandbox repeats the promotion with that
+one call failing. Whatever happens, afterwards:
+
+- the alias points at exactly one version with empty routing;
+- the target's lock is released;
+- the record is final, and its status tells the truth: SUCCEEDED exactly when the alias is on
+  the candidate.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import botocore.client
+import pytest
+from botocore.exceptions import ClientError
+
+from promoter.errors import PromoterError
+from promoter.models import Status
+from sandbox import Sandbox
+from sandbox.targets import Targets
+from tests.conftest import TIME_SCALE
+from tests.workflow.helpers import request
+
+ADAPTERS = f"promoter{__import__('os').sep}aws{__import__('os').sep}"
+
+
+class CallRecorder:
+    """Counts AWS calls made from the adapters; optionally fails the N-th one."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.fail_at = fail_at
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+        self.test_thread = threading.get_ident()
+        self.starting = False  # the test thread's own calls count only inside start()
+
+    def counts(self) -> bool:
+        return (self.starting or threading.get_ident() != self.test_thread) and _called_from_adapter()
+
+    def __call__(self, original):
+        recorder = self
+
+        def make_api_call(client, operation, params):
+            if recorder.counts():
+                with recorder.lock:
+                    recorder.calls.append(f"{client.meta.service_model.service_name}.{operation}")
+                    failing = len(recorder.calls) - 1 == recorder.fail_at
+                if failing:
+                    raise ClientError(
+                        {"Error": {"Code": "InternalFailure", "Message": f"injected failure of {operation}"}},
+                        operation,
+                    )
+            return original(client, operation, params)
+
+        return make_api_call
+
+
+def _called_from_adapter() -> bool:
+    frame = sys._getframe(2)
+    for _ in range(10):
+        if frame is None:
+            return False
+        if ADAPTERS in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
+@contextmanager
+def recording(recorder: CallRecorder) -> Iterator[CallRecorder]:
+    original = botocore.client.BaseClient._make_api_call
+    botocore.client.BaseClient._make_api_call = recorder(original)
+    try:
+        yield recorder
+    finally:
+        botocore.client.BaseClient._make_api_call = original
+
+
+def run_promotion(recorder: CallRecorder) -> dict:
+    """One promotion covering every call site: alarms, both hooks, a weighted step, promote."""
+    with Sandbox(time_scale=TIME_SCALE) as box:
+        targets = Targets(region=box.region)
+        target = targets.function("orders")
+        targets.alarm("orders-errors", "orders")
+        hooks = {"pre_traffic": targets.hook("orders-pre"), "post_traffic": targets.hook("orders-post")}
+        body = request(target, alarms=["orders-errors"], hooks=hooks)
+        service = box.service()
+        outcome: dict = {"start_error": None}
+        with recording(recorder):
+            recorder.starting = True
+            try:
+                promotion_id = service.start(body, actor="fault-injector").id
+            except (PromoterError, ClientError) as error:
+                outcome["start_error"] = error
+                records, _ = service.store.list(limit=5)
+                promotion_id = records[0].id if records else None
+            finally:
+                recorder.starting = False
+            final = box.wait_until_final(promotion_id, timeout=120) if promotion_id else None
+        outcome["final"] = final
+        outcome["alias"] = targets.alias_state("orders", "live")
+        outcome["lock"] = service.store.lock_holder(f"{target_arn(box)}:live")
+        return outcome
+
+
+def target_arn(box: Sandbox) -> str:
+    return box.client("lambda").get_function(FunctionName="orders")["Configuration"]["FunctionArn"]
+
+
+@pytest.fixture(scope="module")
+def baseline() -> list[str]:
+    recorder = CallRecorder()
+    outcome = run_promotion(recorder)
+    assert outcome["final"].status is Status.SUCCEEDED
+    return recorder.calls
+
+
+def test_baseline_covers_every_adapter_operation(baseline):
+    operations = Counter(baseline)
+    for expected in (
+        "lambda.GetFunction", "lambda.GetAlias", "lambda.GetFunctionConfiguration", "lambda.UpdateAlias",
+        "lambda.Invoke", "cloudwatch.DescribeAlarms", "dynamodb.PutItem", "dynamodb.GetItem",
+        "dynamodb.DeleteItem", "stepfunctions.StartExecution",
+    ):
+        assert operations[expected] > 0, f"baseline never called {expected}: {operations}"
+
+
+def test_each_call_failing_once_leaves_a_settled_alias_a_free_lock_and_a_true_record(baseline):
+    problems = []
+    for index, call in enumerate(baseline):
+        outcome = run_promotion(CallRecorder(fail_at=index))
+        final, alias = outcome["final"], outcome["alias"]
+        label = f"call #{index} {call}"
+        if alias["weights"]:
+            problems.append(f"{label}: alias still routes {alias['weights']}")
+        if outcome["lock"] is not None:
+            problems.append(f"{label}: lock still held by {outcome['lock']}")
+        if final is None:
+            if outcome["start_error"] is None or alias["version"] != "1":
+                problems.append(f"{label}: no record, and the alias moved to {alias['version']}")
+            continue
+        if not final.status.is_final:
+            problems.append(f"{label}: record left {final.status}")
+        elif (final.status is Status.SUCCEEDED) != (alias["version"] == final.candidate_version):
+            problems.append(f"{label}: record says {final.status} but the alias is on {alias['version']}")
+        elif final.status is not Status.SUCCEEDED and alias["version"] != final.stable_version:
+            problems.append(f"{label}: {final.status} but the alias is on {alias['version']}")
+    assert not problems, "\n".join(problems)
+    assert len(baseline) > 20  # the sweep really covered the calls
