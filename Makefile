@@ -13,6 +13,8 @@ $(STAMP): requirements.txt requirements-dev.txt layers/promoter/requirements.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	$(BIN)/pip install --quiet --no-deps -e .
+	# statelint (ASL validator) from the npm registry, for the contract tests
+	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/node @wmfs/statelint@1.30.0; fi
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -20,6 +22,11 @@ venv: $(STAMP)
 ## demo: a healthy canary and an alarm rollback on the local sandbox
 demo: $(STAMP)
 	$(BIN)/python -m sandbox.demo
+
+## sandbox: local AWS on http://127.0.0.1:4566 and the promoter API on http://127.0.0.1:8080, until Ctrl-C
+##          (options: make sandbox SANDBOX_ARGS="--time-scale 10 --api-port 9090")
+sandbox: $(STAMP)
+	$(BIN)/python -m sandbox.server $(SANDBOX_ARGS)
 
 ## test: the whole suite (unit, workflow on the sandbox, contract)
 test: $(STAMP)
