@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parent.parent
+logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its metrics warning is noise here
 ARTIFACT_BUCKET = "lambda-promoter-sandbox-artifacts"
 SKIPPED_BY_MOTO = ("AWS::Lambda::Alias", "AWS::CloudWatch::Alarm", "AWS::Scheduler::Schedule", "AWS::ApiGateway::Stage")
 

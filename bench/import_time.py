@@ -1,0 +1,47 @@
+"""Cold import time of each handler module next to a bare ``import boto3``.
+
+Each figure is the median of fresh interpreter runs, so module caches never help.
+
+    .venv/bin/python -m bench.import_time
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNS = 7
+SNIPPET = """
+import sys, time
+sys.path[:0] = {paths!r}
+began = time.perf_counter()
+{statement}
+print(time.perf_counter() - began)
+"""
+
+
+def cold_import(statement: str, paths: list[str]) -> float:
+    code = SNIPPET.format(paths=paths, statement=statement)
+    env = {"POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
+    samples = [
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout)
+        for _ in range(RUNS)
+    ]
+    return statistics.median(samples)
+
+
+def main() -> None:
+    layer = str(ROOT / "layers" / "promoter")
+    baseline = cold_import("import boto3", [])
+    print(f"{'module':<28}{'median ms':>10}{'x boto3':>9}")
+    print(f"{'import boto3':<28}{baseline * 1000:>10.0f}{1.0:>9.2f}")
+    for app in sorted((ROOT / "functions").glob("*/app.py")):
+        seconds = cold_import("import app", [str(app.parent), layer])
+        print(f"{'functions/' + app.parent.name + '/app.py':<28}{seconds * 1000:>10.0f}{seconds / baseline:>9.2f}")
+
+
+if __name__ == "__main__":
+    main()
