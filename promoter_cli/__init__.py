@@ -1,0 +1,1 @@
+"""The ``promoter`` command: SigV4-signed calls to the lambda-promoter API, and a live watch."""

@@ -5,9 +5,12 @@ Each patch is small, named, and applied once per process by ``apply()``:
 - ``_invoke_lambda``: run the function's own code (sandbox/runner.py) instead of Docker.
 - Lambda aliases: a new RevisionId on every update, the ``RevisionId`` precondition, and AWS's
   rules for routing weights; ``PublishVersion`` honours its ``CodeSha256`` precondition.
-- CloudFormation Lambda functions keep their Layers, Tags and Architectures.
+- CloudFormation Lambda functions keep their Layers, Tags and Architectures; ``!Ref`` of an
+  event bus or a layer version gives its name or ARN, not moto's object.
 - Step Functions: aws-sdk errors named ``Lambda.X`` as in AWS; ``start_execution`` always has a
   name; Wait, Retry and task timeouts run on a scaled clock (``TIME.scale``).
+- API Gateway: a CloudFormation RestApi gets the methods of its OpenAPI ``Body`` (SAM's
+  AWS::Serverless::Api), so its Deployment can be created.
 """
 
 from __future__ import annotations
@@ -70,7 +73,9 @@ def apply(time_scale: float = 1.0, extra_env: dict[str, str] | None = None) -> N
         _patch_aliases()
         _patch_publish_precondition()
         _patch_cloudformation_functions()
+        _patch_cloudformation_refs()
         _patch_step_functions()
+        _patch_api_gateway()
         _applied = True
 
 
@@ -209,6 +214,14 @@ def _patch_cloudformation_functions() -> None:
     lambda_models.LambdaFunction.create_from_cloudformation_json = classmethod(create)
 
 
+def _patch_cloudformation_refs() -> None:
+    """``!Ref`` gives the object itself for these types in moto; AWS gives the name or ARN."""
+    from moto.events import models as events_models
+
+    events_models.EventBus.physical_resource_id = property(lambda self: self.name)
+    lambda_models.LayerVersion.physical_resource_id = property(lambda self: self.arn)
+
+
 # --- Step Functions --------------------------------------------------------------------------------
 def _patch_step_functions() -> None:
     # CloudFormation creates state machines in the backend that cannot execute, and ignores
@@ -271,3 +284,23 @@ def _patch_step_functions() -> None:
             TIME.sleep(seconds)
 
     retrier_decl.time = _ScaledTimeModule()
+
+
+# --- API Gateway -----------------------------------------------------------------------------------
+def _patch_api_gateway() -> None:
+    """moto creates a RestApi from CloudFormation without its ``Body``; the Deployment that SAM adds
+    then fails with "The REST API doesn't contain any methods". Import the body as AWS does."""
+    from moto.apigateway import models as apigateway_models
+
+    original = apigateway_models.RestAPI.create_from_cloudformation_json.__func__
+
+    def create(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any):
+        api = original(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
+        body = cloudformation_json["Properties"].get("Body")
+        if isinstance(body, dict) and str(body.get("openapi", "")).startswith("3"):
+            backend = apigateway_models.apigateway_backends[account_id][region_name]
+            backend.put_rest_api(api.id, body, fail_on_warnings=False, mode="overwrite")
+        return api
+
+    apigateway_models.RestAPI.create_from_cloudformation_json = classmethod(create)
+

@@ -67,3 +67,10 @@ def finalize(event: FinalizeInput, context: LambdaContext) -> dict:
     with single_metric(name="PromotionsFinished", unit=MetricUnit.Count, value=1) as metric:
         metric.add_dimension(name="Status", value=result["status"])
     return result
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=TaskInput)
+def check_watch(event: TaskInput, context: LambdaContext) -> dict:
+    return service().check_watch(event.promotion_id)

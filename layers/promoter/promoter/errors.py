@@ -60,6 +60,10 @@ class PromotionAborted(PromoterError):
     """A person or system asked to stop."""
 
 
+class PromotionEnded(PromoterError):
+    """Something else (an alarm, a person) already ended this promotion; the workflow stops."""
+
+
 class AliasDrift(PromoterError):
     """The alias changed out of band: its RevisionId is not the one we last saw."""
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 VERSION_RE = re.compile(r"^[1-9][0-9]*$")
@@ -131,6 +132,9 @@ class PromotionRequest(BaseModel):
     insufficient_data: Literal["fail", "pass"] = Field(
         default="fail", description="how an alarm in INSUFFICIENT_DATA counts at a gate"
     )
+    watch_seconds: int = Field(
+        default=0, ge=0, le=86_400, description="after 100%, an alarm still returns the alias to stable"
+    )
     reason: str = Field(default="", max_length=1000)
 
     @field_validator("version", mode="before")
@@ -192,6 +196,7 @@ class Promotion(BaseModel):
     hooks: Hooks = Field(default_factory=Hooks)
     approval: bool = False
     insufficient_data: Literal["fail", "pass"] = "fail"
+    watch_seconds: int = 0
     reason: str = ""
     status: Status = Status.PENDING
     current_weight: float = 0.0
@@ -227,8 +232,27 @@ class StepInput(TaskInput):
 
 
 class WaitInput(TaskInput):
-    kind: Literal["approval", "bake", "pause"]
+    kind: Literal["approval", "bake", "pause", "watch"]
     token: str = Field(min_length=1)
+
+
+class AlarmState(BaseModel):
+    value: Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
+    reason: str = ""
+
+
+class AlarmStateChange(BaseModel):
+    """``detail`` of a "CloudWatch Alarm State Change" event (fields we use)."""
+
+    alarmName: str  # noqa: N815 - AWS's field name
+    state: AlarmState
+    previousState: AlarmState | None = None  # noqa: N815
+
+
+class AlarmStateChangeEvent(EventBridgeModel):
+    """The EventBridge envelope of a "CloudWatch Alarm State Change" event."""
+
+    detail: AlarmStateChange
 
 
 class HookInput(TaskInput):
@@ -242,3 +266,18 @@ class RollbackInput(TaskInput):
 class FinalizeInput(TaskInput):
     status: Status
     reason: str = ""
+
+
+# --- inventory: which version is on which alias ------------------------------------------------
+class AliasInventory(BaseModel):
+    alias: str
+    version: str
+    weights: dict[str, float] = Field(default_factory=dict, description="extra versions and their share")
+    active_promotion: Promotion | None = Field(default=None, description="the promotion holding the lock")
+    last_promotion: Promotion | None = Field(default=None, description="the most recent finished promotion")
+
+
+class FunctionInventory(BaseModel):
+    function: str
+    function_arn: str
+    aliases: list[AliasInventory] = Field(default_factory=list)

@@ -15,9 +15,10 @@ from typing import Any
 from . import decisions
 from .aws.cloudwatch import AlarmsAdapter
 from .aws.dynamodb import PromotionStore
+from .aws.events import STATUS_CHANGED, EventsAdapter
 from .aws.lambda_ import AliasState, LambdaAdapter
 from .aws.stepfunctions import WorkflowAdapter
-from .errors import AliasDrift, HookFailed, InvalidRequest, NotFound, PromotionAborted
+from .errors import AlarmFired, AliasDrift, HookFailed, InvalidRequest, NotFound, PromotionAborted, PromotionEnded
 from .models import (
     AliasInventory,
     AliasTarget,
@@ -53,12 +54,14 @@ class PromoterService:
         alarms: AlarmsAdapter | None = None,
         store: PromotionStore | None = None,
         workflow: WorkflowAdapter | None = None,
+        events: EventsAdapter | None = None,
     ) -> None:
         self.settings = settings
         self.lambdas = lambdas or LambdaAdapter()
         self.alarms = alarms or AlarmsAdapter()
         self.store = store or PromotionStore(settings.table_name)
         self.workflow = workflow or WorkflowAdapter()
+        self.events = events or EventsAdapter()
 
     # === start ===================================================================================
     def start(self, request: PromotionRequest, actor: str) -> Promotion:
@@ -101,6 +104,7 @@ class PromoterService:
             hooks=request.hooks,
             approval=request.approval,
             insufficient_data=request.insufficient_data,
+            watch_seconds=request.watch_seconds,
             reason=request.reason,
             revision_id=alias.revision_id,
             created_by=actor,
@@ -110,6 +114,8 @@ class PromoterService:
         self.store.acquire_lock(promotion.target_key, promotion.id)
         try:
             self.store.create(promotion)
+            self.store.add_watches(promotion.id, promotion.alarms)
+            self._notify(promotion, previous=None)
             self.workflow.start(self.settings.state_machine_arn, promotion.id, {"promotion_id": promotion.id})
         except Exception as error:
             self._abandon(promotion, error)
@@ -125,10 +131,11 @@ class PromoterService:
                 p.outcome_reason = f"could not start the workflow: {error}"
                 p.record(WORKFLOW, "failed", p.outcome_reason)
 
-            self.store.mutate(promotion.id, fail)
+            self._mutate(promotion.id, fail)
         except NotFound:
             pass
         finally:
+            self.store.remove_watches(promotion.id, promotion.alarms)
             self.store.release_lock(promotion.target_key, promotion.id)
 
     def _ensure_managed(self, function: str, tags: dict[str, str]) -> None:
@@ -186,7 +193,7 @@ class PromoterService:
             p.status = Status.AWAITING_APPROVAL if p.approval else Status.RUNNING
             p.record(WORKFLOW, "prepared", f"stable {p.stable_version}, candidate {p.candidate_version}")
 
-        promotion = self.store.mutate(promotion_id, begin)
+        promotion = self._mutate(promotion_id, begin)
         first_move = "promote" if len(promotion.steps) == 1 else "next"  # all-at-once: no weighted step
         return {"approval": promotion.approval, "step": 0, "move": first_move}
 
@@ -199,24 +206,25 @@ class PromoterService:
                 p.status = Status.PAUSED
                 p.record(WORKFLOW, "paused", "waiting for resume, promote-now or abort")
 
-        promotion = self.store.mutate(promotion_id, park)
+        promotion = self._mutate(promotion_id, park)
         pending = promotion.signal
         if pending is Signal.ABORT:
             self.workflow.fail(token, "PromotionAborted", "aborted on request")
         elif kind == "approval" and pending is Signal.APPROVE:
             self.workflow.succeed(token, {"signal": pending.value})
-        elif kind == "bake" and pending in {Signal.PROMOTE_NOW, Signal.PAUSE}:
+        elif kind in {"bake", "watch"} and pending in {Signal.PROMOTE_NOW, Signal.PAUSE}:
             self.workflow.succeed(token, {"signal": pending.value})
         elif kind == "pause" and pending in {Signal.RESUME, Signal.PROMOTE_NOW}:
             self.workflow.succeed(token, {"signal": pending.value})
 
     def run_hook(self, promotion_id: str, phase: str) -> dict[str, Any]:
         promotion = self.store.get(promotion_id)
+        _ensure_live(promotion)
         hook = getattr(promotion.hooks, phase)
         if not hook:
             return {"hook": phase, "skipped": True}
         if phase == "pre_traffic" and promotion.status is Status.AWAITING_APPROVAL:
-            self.store.mutate(promotion_id, self._approved)
+            self._mutate(promotion_id, self._approved)
         payload = {
             "promotion_id": promotion.id,
             "phase": phase,
@@ -227,7 +235,7 @@ class PromoterService:
         }
         errored, answer = self.lambdas.invoke(hook, payload)
         passed = not errored and not (isinstance(answer, dict) and answer.get("passed") is False)
-        self.store.mutate(
+        self._mutate(
             promotion_id,
             lambda p: p.record(WORKFLOW, f"hook.{phase}", f"{hook}: {'passed' if passed else 'failed'}"),
         )
@@ -245,6 +253,7 @@ class PromoterService:
     def shift(self, promotion_id: str, step: int) -> dict[str, Any]:
         """Route ``weight`` of the alias's traffic to the candidate (RevisionId-checked)."""
         promotion = self.store.get(promotion_id)
+        _ensure_live(promotion)
         if promotion.signal is Signal.ABORT:
             raise PromotionAborted("aborted on request")
         planned = promotion.steps[step]
@@ -260,12 +269,13 @@ class PromoterService:
             p.steps[step].started_at = utcnow()
             p.record(WORKFLOW, "shifted", f"{planned.weight:.0%} to version {p.candidate_version}", weight=planned.weight)
 
-        self.store.mutate(promotion_id, shifted)
+        self._mutate(promotion_id, shifted)
         return {"step": step, "bake_seconds": planned.bake_seconds}
 
     def check(self, promotion_id: str, step: int) -> dict[str, Any]:
         """End of a bake: check the gates, then say what comes next."""
         promotion = self.store.get(promotion_id)
+        _ensure_live(promotion)
         failures = decisions.alarm_failures(self.alarms.states(promotion.alarms), promotion.insufficient_data)
         move = decisions.after_check(promotion, step, failures)
 
@@ -280,12 +290,25 @@ class PromoterService:
                 p.signal = None
             p.record(WORKFLOW, "checked", f"step {step + 1}: gates passed, next: {move}")
 
-        self.store.mutate(promotion_id, checked)
+        self._mutate(promotion_id, checked)
         return {"move": move, "step": step + 1}
+
+    def check_watch(self, promotion_id: str) -> dict[str, Any]:
+        """End of the post-promotion watch window: the gates must still pass."""
+        promotion = self.store.get(promotion_id)
+        _ensure_live(promotion)
+        if promotion.signal is Signal.ABORT:
+            raise PromotionAborted("aborted during the watch window")
+        failures = decisions.alarm_failures(self.alarms.states(promotion.alarms), promotion.insufficient_data)
+        if failures:
+            raise AlarmFired("gate failed in the watch window: " + "; ".join(failures))
+        self._mutate(promotion_id, lambda p: p.record(WORKFLOW, "watched", f"{p.watch_seconds}s at 100%: quiet"))
+        return {"watched": True}
 
     def promote(self, promotion_id: str) -> dict[str, Any]:
         """The alias moves to the candidate with empty routing."""
         promotion = self.store.get(promotion_id)
+        _ensure_live(promotion)
         if promotion.signal is Signal.ABORT:
             raise PromotionAborted("aborted on request")
         written = self._write_alias(promotion, promotion.candidate_version, {})
@@ -300,8 +323,8 @@ class PromoterService:
             p.current_step = last.index
             p.record(WORKFLOW, "promoted", f"alias on version {p.candidate_version}", weight=1.0)
 
-        self.store.mutate(promotion_id, promoted)
-        return {"promoted": True}
+        promotion = self._mutate(promotion_id, promoted)
+        return {"promoted": True, "watch_seconds": promotion.watch_seconds}
 
     def rollback(self, promotion_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
         """Put the alias back on stable with empty routing. Idempotent and drift-aware.
@@ -329,7 +352,7 @@ class PromoterService:
             p.current_weight = 0.0
             p.record(WORKFLOW, "rolled_back", f"alias back on version {p.stable_version}: {cause}", weight=0.0)
 
-        self.store.mutate(promotion_id, rolled_back)
+        self._mutate(promotion_id, rolled_back)
         return {"status": status.value, "reason": cause}
 
     def finalize(self, promotion_id: str, status: str, reason: str) -> dict[str, Any]:
@@ -345,9 +368,89 @@ class PromoterService:
             p.task_token = None
             p.record(WORKFLOW, "finished", reason or final.value.lower())
 
-        promotion = self.store.mutate(promotion_id, end)
+        promotion = self._mutate(promotion_id, end)
+        self.store.remove_watches(promotion.id, promotion.alarms)
         self.store.release_lock(promotion.target_key, promotion.id)
         return {"status": promotion.status.value}
+
+    # === instant rollback on alarms ==============================================================
+    def alarm_fired(self, alarm: str, reason: str) -> list[dict[str, Any]]:
+        """Roll back every live promotion that watches ``alarm``, at once, then end its workflow.
+
+        Safe in any order with the workflow's own rollback, and any number of times: a promotion
+        that already ended is left alone.
+        """
+        outcomes = []
+        for promotion_id in self.store.watchers(alarm):
+            outcomes.append(self._roll_back_on_alarm(promotion_id, alarm, reason))
+        return outcomes
+
+    def _roll_back_on_alarm(self, promotion_id: str, alarm: str, reason: str) -> dict[str, Any]:
+        actor = f"alarm:{alarm}"
+        promotion = self.store.get(promotion_id)
+        if promotion.status.is_final:
+            return {"promotion_id": promotion_id, "action": "ignored", "status": promotion.status.value}
+        alias = self.lambdas.get_alias(promotion.function_arn, promotion.alias)
+        status, message = Status.ROLLED_BACK, f"alarm {alarm} is ALARM: {reason}"
+        written = None
+        if not _on_stable(alias, promotion):
+            try:
+                written = self._write_alias(promotion, promotion.stable_version, {}, alias)
+            except AliasDrift as drift:
+                status, message = Status.FAILED, f"drift: {drift}; alarm {alarm} fired, alias left as it is"
+
+        def ended(p: Promotion) -> None:
+            if p.status.is_final:
+                return
+            if written:
+                self._wrote(p, written)
+                p.current_weight = 0.0
+                p.record(actor, "rolled_back", f"alias back on version {p.stable_version}", weight=0.0)
+            p.status, p.outcome_reason, p.ended_at = status, message, utcnow()
+            p.record(actor, "finished", message)
+
+        promotion = self._mutate(promotion_id, ended)
+        if promotion.task_token:  # wake the workflow so no further step runs
+            self.workflow.fail(promotion.task_token, "AlarmFired", message)
+        return {"promotion_id": promotion_id, "action": "rolled_back", "status": promotion.status.value}
+
+    # === record writes and notifications =========================================================
+    def _mutate(self, promotion_id: str, change: Any) -> Promotion:
+        """Change the record; a status change is announced on the event bus after the write."""
+        before: list[Status] = []
+
+        def tracked(p: Promotion) -> None:
+            before[:] = [p.status]
+            change(p)
+
+        promotion = self.store.mutate(promotion_id, tracked)
+        if before and before[0] is not promotion.status:
+            self._notify(promotion, previous=before[0])
+        return promotion
+
+    def _notify(self, promotion: Promotion, previous: Status | None) -> None:
+        if not self.settings.event_bus_name:
+            return
+        last = promotion.events[-1] if promotion.events else None
+        self.events.put(
+            self.settings.event_bus_name,
+            STATUS_CHANGED,
+            {
+                "promotion_id": promotion.id,
+                "function": promotion.function,
+                "function_arn": promotion.function_arn,
+                "alias": promotion.alias,
+                "status": promotion.status.value,
+                "previous_status": previous.value if previous else None,
+                "stable_version": promotion.stable_version,
+                "candidate_version": promotion.candidate_version,
+                "current_weight": promotion.current_weight,
+                "reason": promotion.outcome_reason or (last.message if last else ""),
+                "actor": last.actor if last else promotion.created_by,
+                "sequence": len(promotion.events),
+                "at": promotion.updated_at.isoformat(),
+            },
+        )
 
     # === alias writes ============================================================================
     def _write_alias(
@@ -362,7 +465,7 @@ class PromoterService:
                 f"{alias.version} with routing {alias.weights or 'empty'}"
             )
         intent = AliasTarget(version=version, weights=weights)
-        self.store.mutate(promotion.id, lambda p: setattr(p, "pending_alias", intent))
+        self._mutate(promotion.id, lambda p: setattr(p, "pending_alias", intent))
         return self.lambdas.update_alias(promotion.function_arn, promotion.alias, version, weights, alias.revision_id)
 
     @staticmethod
@@ -380,7 +483,7 @@ class PromoterService:
             p.signal = signal
             p.record(actor, signal.value, reason)
 
-        promotion = self.store.mutate(promotion_id, requested)
+        promotion = self._mutate(promotion_id, requested)
         if promotion.task_token:
             if signal is Signal.ABORT:
                 self.workflow.fail(promotion.task_token, "PromotionAborted", reason or f"aborted by {actor}")
@@ -484,6 +587,11 @@ def _error_of(error: dict[str, Any] | None) -> tuple[str | None, str]:
     except ValueError:
         pass
     return name, f"{name}: {cause}" if cause else name
+
+
+def _ensure_live(promotion: Promotion) -> None:
+    if promotion.status.is_final:
+        raise PromotionEnded(f"promotion already ended {promotion.status}: {promotion.outcome_reason}")
 
 
 def _is_pending(alias: AliasState, promotion: Promotion) -> bool:

@@ -11,6 +11,7 @@ class Settings(BaseModel):
     state_machine_arn: str = Field(default="", description="PromotionStateMachine ARN")
     region: str = "us-east-1"
     event_bus_name: str = ""
+    idempotency_table: str = Field(default="", description="DynamoDB table of the API's Idempotency-Key records")
     managed_tag_key: str = "promoter:managed"
     managed_tag_value: str = "true"
 
@@ -22,4 +23,5 @@ class Settings(BaseModel):
             state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             event_bus_name=env.get("EVENT_BUS_NAME", ""),
+            idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
         )

@@ -4,6 +4,8 @@ Every write of a record is conditional on its ``rev``, so the workflow, the API 
 listener can race without losing each other's changes.
 """
 
+from __future__ import annotations
+
 import base64
 import json
 from collections.abc import Callable
@@ -133,6 +135,31 @@ class PromotionStore(LazyClient):
         last = page.get("LastEvaluatedKey")
         token = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
         return items, token
+
+    # --- alarm watches: which live promotions watch an alarm ------------------------------------
+    def add_watches(self, promotion_id: str, alarms: list[str]) -> None:
+        for alarm in alarms:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={"pk": {"S": f"ALARM#{alarm}"}, "sk": {"S": promotion_id}},
+            )
+
+    def remove_watches(self, promotion_id: str, alarms: list[str]) -> None:
+        for alarm in alarms:
+            self.client.delete_item(
+                TableName=self.table_name, Key={"pk": {"S": f"ALARM#{alarm}"}, "sk": {"S": promotion_id}}
+            )
+
+    def watchers(self, alarm: str) -> list[str]:
+        """Ids of the live promotions that watch ``alarm``."""
+        paginator = self.client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"ALARM#{alarm}"}},
+            ConsistentRead=True,
+        )
+        return [item["sk"]["S"] for page in pages for item in page.get("Items", [])]
 
     # --- the per-target lock ------------------------------------------------------------------
     @staticmethod

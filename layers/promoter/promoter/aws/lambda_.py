@@ -64,6 +64,24 @@ class LambdaAdapter(LazyClient):
             revision_id=raw["RevisionId"],
         )
 
+    def list_aliases(self, function: str) -> dict[str, AliasState]:
+        """Every alias of ``function`` by name, with its version, routing and RevisionId."""
+        aliases: dict[str, AliasState] = {}
+        try:
+            for page in self.client.get_paginator("list_aliases").paginate(FunctionName=function):
+                for raw in page.get("Aliases", []):
+                    weights = (raw.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+                    aliases[raw["Name"]] = AliasState(
+                        version=raw["FunctionVersion"],
+                        weights={k: float(v) for k, v in weights.items()},
+                        revision_id=raw.get("RevisionId", ""),
+                    )
+        except ClientError as error:
+            if _code(error) == "ResourceNotFoundException":
+                raise NotFound(f"function {function!r} does not exist", field="function") from error
+            raise
+        return aliases
+
     def update_alias(
         self, function: str, alias: str, version: str, weights: dict[str, float], revision_id: str
     ) -> AliasState:

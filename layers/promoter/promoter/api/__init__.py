@@ -1,0 +1,107 @@
+"""The HTTP API of lambda-promoter, built on any Powertools resolver.
+
+``build_app(APIGatewayRestResolver(enable_validation=True))`` in Lambda (functions/api);
+``build_app(HttpResolverLocal(enable_validation=True))`` for the local server. Same routes, same
+errors, same OpenAPI document (``/openapi.json``, Swagger UI at ``/swagger``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TypeVar
+
+from aws_lambda_powertools.event_handler import HttpResolverLocal, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
+
+from ..service import PromoterService
+from . import errors, inventory, promotions
+from .context import base_path
+from .idempotency import Idempotency
+
+__all__ = ["build_app", "openapi_document"]
+
+ResolverT = TypeVar("ResolverT", bound=ApiGatewayResolver)
+
+TITLE = "lambda-promoter"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "Release control plane for AWS Lambda: move a published version onto an alias in traffic "
+    "steps, watch gates, promote or roll back. Every error has one body: "
+    '`{"error", "message", "field", ...}`.'
+)
+SIGV4 = {
+    "sigv4": APIKey(
+        name="Authorization",
+        in_=APIKeyIn.header,
+        description="AWS Signature Version 4 (API Gateway AWS_IAM authorization)",
+        **{"x-amazon-apigateway-authtype": "awsSigv4"},
+    )
+}
+
+
+def build_app(
+    resolver: ResolverT,
+    service: PromoterService | Callable[[], PromoterService] | None = None,
+    *,
+    iam_auth: bool | None = None,
+) -> ResolverT:
+    """Add the routers, the error handlers, ``/openapi.json`` and Swagger UI to ``resolver``.
+
+    ``service`` defaults to the process-wide one built from the environment. ``iam_auth`` says
+    whether the OpenAPI document declares SigV4; it defaults to True except on the local server,
+    which takes unsigned calls.
+    """
+    get_service = _service_getter(service)
+    idempotency = Idempotency(lambda: get_service().settings.idempotency_table)
+    resolver.include_router(promotions.build_router(get_service, idempotency))
+    resolver.include_router(inventory.build_router(get_service))
+    errors.register(resolver)
+
+    signed = not isinstance(resolver, HttpResolverLocal) if iam_auth is None else iam_auth
+    security = {"security_schemes": SIGV4, "security": [{"sigv4": []}]} if signed else {}
+    documents: dict[str, str] = {}
+
+    @resolver.get("/openapi.json", include_in_schema=False)
+    def openapi_json():  # noqa: ANN202 - no return annotation: Powertools would document Response
+        base = base_path(resolver.current_event)
+        if base not in documents:
+            documents[base] = openapi_document(resolver, base, **security)
+        return Response(200, content_types.APPLICATION_JSON, documents[base])
+
+    resolver.enable_swagger(
+        path="/swagger", title=TITLE, version=VERSION, description=DESCRIPTION, **security
+    )
+    return resolver
+
+
+def openapi_document(resolver: ApiGatewayResolver, base: str = "", **security: object) -> str:
+    """OpenAPI 3.1 of every route, without the schemas of Powertools' own error bodies: this API
+    answers every error with ErrorBody, so documenting those would not be honest."""
+    document = json.loads(
+        resolver.get_openapi_json_schema(
+            title=TITLE,
+            version=VERSION,
+            description=DESCRIPTION,
+            servers=[Server(url=base or "/")],
+            **security,  # type: ignore[arg-type]
+        )
+    )
+    schemas = document.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        if f'"#/components/schemas/{unused}"' not in json.dumps(document["paths"]):
+            schemas.pop(unused, None)
+    return json.dumps(document, indent=2)
+
+
+def _service_getter(
+    service: PromoterService | Callable[[], PromoterService] | None,
+) -> Callable[[], PromoterService]:
+    if service is None:
+        from ..runtime import service as from_environment
+
+        return from_environment
+    if isinstance(service, PromoterService):
+        return lambda: service
+    return service

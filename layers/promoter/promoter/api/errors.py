@@ -1,0 +1,245 @@
+"""One JSON error body for every failure, and the OpenAPI entries that document it.
+
+``{"error": <name>, "message": ..., "field": <field or null>, ...details}``
+
+- PromoterError subclasses answer their own ``status_code`` with ``to_dict()`` (a NotFound
+  raised while checking a request body is about the body, so the route turns it into 422).
+- pydantic validation (Powertools ``RequestValidationError``) -> 422 naming the field and rule.
+- AWS errors are recognised by their error code (no botocore import here): access denied -> 403,
+  throttling -> 429, a parameter AWS refuses -> 422. Anything else -> 500, logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyKeyError,
+    IdempotencyValidationError,
+)
+
+from ..errors import PromoterError, RecordConflict
+from .models import ErrorBody
+
+logger = logging.getLogger(__name__)
+
+# Discriminator tags of the strategy union: pydantic puts them in the error location.
+_UNION_TAGS = {"canary", "linear", "all-at-once", "custom"}
+_LOCATIONS = {"query", "path", "header", "cookie"}
+_ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+_THROTTLED = {
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+}
+_RETRYABLE = {"Throttled", "RecordConflict", "IdempotencyInProgress"}
+_REFUSED_INPUT = {"ValidationException", "InvalidParameterValueException", "InvalidParameterCombination"}
+
+
+def error_response(
+    status: int, error: str, message: str, field: str | None = None, **details: Any
+) -> Response:
+    body = {"error": error, "message": message, "field": field} | {
+        k: v for k, v in details.items() if v is not None
+    }
+    headers = {"Retry-After": "1"} if error in _RETRYABLE else None
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
+    )
+
+
+def promoter_error_response(error: PromoterError, status: int | None = None) -> Response:
+    body = error.to_dict()
+    return error_response(
+        status or error.status_code,
+        body.pop("error"),
+        body.pop("message"),
+        body.pop("field", None),
+        **body,
+    )
+
+
+def field_path(loc: tuple | list) -> str:
+    """('body', 'strategy', 'canary', 'weight') -> 'strategy.weight'; ('query', 'limit') -> 'query.limit'."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    kept = [p for i, p in enumerate(parts) if not (p in _UNION_TAGS and i > 0 and parts[i - 1] == "strategy")]
+    return ".".join(kept) or "body"
+
+
+def _message(error: dict) -> str:
+    message = str(error.get("msg") or error.get("type") or "invalid")
+    return message.removeprefix("Value error, ")
+
+
+def _field_of(error: dict) -> str:
+    if error.get("type") == "json_invalid":  # its location is a character offset, not a field
+        return "body"
+    return field_path(error.get("loc", ()))
+
+
+def validation_response(errors: list[dict]) -> Response:
+    problems = [
+        {"field": _field_of(e), "rule": str(e.get("type", "invalid")), "message": _message(e)} for e in errors
+    ]
+    first = problems[0] if problems else {"field": "body", "rule": "invalid", "message": "invalid request"}
+    return error_response(
+        422,
+        "InvalidRequest",
+        f"{first['field']}: {first['message']}",
+        first["field"],
+        rule=first["rule"],
+        errors=problems,
+    )
+
+
+def reject_non_object_bodies(app: ApiGatewayResolver, next_middleware: Callable[..., Response]) -> Response:
+    """Powertools validates a JSON array body ``[x]`` as if it were ``x``; the OpenAPI document says
+    an object, so an array is refused here, before the route runs."""
+    body = app.current_event.body
+    if body and body.lstrip().startswith("["):
+        return error_response(
+            422,
+            "InvalidRequest",
+            "body: the body must be a JSON object",
+            "body",
+            rule="model_attributes_type",
+            errors=[
+                {
+                    "field": "body",
+                    "rule": "model_attributes_type",
+                    "message": "the body must be a JSON object",
+                }
+            ],
+        )
+    return next_middleware(app)
+
+
+def _aws_error_code(error: Exception) -> str | None:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return (response.get("Error") or {}).get("Code")
+    return None
+
+
+def register(app: ApiGatewayResolver) -> None:
+    """Install the handlers on ``app`` (the resolver, so every router shares them)."""
+    app.use([reject_non_object_bodies])
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response:
+        return validation_response(list(error.errors()))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _media_type(error: RequestUnsupportedContentType) -> Response:
+        return error_response(415, "UnsupportedMediaType", "send the body as application/json", "body")
+
+    @app.exception_handler(RecordConflict)
+    def _conflict(error: RecordConflict) -> Response:
+        return promoter_error_response(error, 409)
+
+    @app.exception_handler(PromoterError)
+    def _promoter(error: PromoterError) -> Response:
+        if error.status_code >= 500:
+            logger.exception("unexpected %s", type(error).__name__, exc_info=error)
+            return error_response(500, type(error).__name__, error.message, error.field)
+        return promoter_error_response(error)
+
+    @app.exception_handler(IdempotencyValidationError)
+    def _key_reused(error: IdempotencyValidationError) -> Response:
+        return error_response(
+            422,
+            "IdempotencyKeyReused",
+            "this Idempotency-Key was already used with a different request",
+            "Idempotency-Key",
+        )
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def _key_in_flight(error: IdempotencyAlreadyInProgressError) -> Response:
+        return error_response(
+            409,
+            "IdempotencyInProgress",
+            "a request with this Idempotency-Key is still in progress; retry shortly",
+            "Idempotency-Key",
+        )
+
+    @app.exception_handler(IdempotencyKeyError)
+    def _key_missing(error: IdempotencyKeyError) -> Response:
+        return error_response(422, "InvalidRequest", "Idempotency-Key is empty", "Idempotency-Key")
+
+    @app.not_found
+    def _no_route(error: NotFoundError) -> Response:
+        event = app.current_event
+        return error_response(404, "NotFound", f"no route for {event.http_method} {event.path}", None)
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        code = _aws_error_code(error)
+        if code in _ACCESS_DENIED:
+            return error_response(403, "AccessDenied", str(error), None)
+        if code in _THROTTLED:
+            return error_response(
+                429, "Throttled", "AWS throttled the control plane; retry with backoff", None
+            )
+        if code in _REFUSED_INPUT:
+            return error_response(422, "InvalidRequest", str(error), None, rule=code)
+        logger.exception("unhandled error", exc_info=error)
+        return error_response(500, "InternalError", "internal error; the control plane logged it", None)
+
+
+# --- OpenAPI: what each route may answer --------------------------------------------------------
+_DESCRIPTIONS = {
+    403: "Not allowed: IAM denied the caller or the control plane",
+    404: "Not found",
+    409: "Conflict with the current state",
+    415: "The body is not application/json",
+    422: "Invalid request: names the field and the rule",
+    429: "Throttled: retry with backoff",
+    500: "Internal error",
+}
+
+
+def _error_doc(status: int, description: str | None = None) -> dict:
+    return {
+        "description": description or _DESCRIPTIONS[status],
+        "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+    }
+
+
+def responses(
+    success: int,
+    model: type,
+    description: str,
+    *errors: int,
+    headers: dict[str, Any] | None = None,
+    notes: dict[int, str] | None = None,
+) -> dict[int, dict]:
+    """The ``responses=`` of a route: its success (listed explicitly, or Powertools drops it) and
+    every error it can answer, each with ``ErrorBody``."""
+    docs: dict[int, dict] = {
+        success: {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}}
+    }
+    if headers:
+        docs[success]["headers"] = headers
+    for status in sorted({*errors, 403, 422, 429, 500}):
+        docs[status] = _error_doc(status, (notes or {}).get(status))
+    return docs
+
+
+TRANSITION_NOTE = (
+    "The promotion's status does not allow this move (body has current_status), or a request "
+    "with the same Idempotency-Key is in progress"
+)

@@ -1,0 +1,155 @@
+"""Request and response shapes of the HTTP API (the OpenAPI document is generated from these).
+
+Requests reuse the domain models (``promoter.models.PromotionRequest``); responses are views of
+the promotion record that leave out internals such as the task token.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..models import FunctionInventory, Hooks, Promotion, Signal, Status
+
+PROMOTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+# Lambda's own pattern for FunctionName (name, partial ARN or ARN, optionally qualified).
+FUNCTION_NAME_PATTERN = (
+    r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?"
+    r"(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$"
+)
+
+
+# --- requests ---------------------------------------------------------------------------------
+class SignalRequest(BaseModel):
+    """Optional body of abort, pause, resume, approve and promote-now."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=1000, description="why; recorded in the event history")
+
+
+# --- responses --------------------------------------------------------------------------------
+class PromotionAccepted(BaseModel):
+    id: str = Field(description="promotion id; GET /promotions/{id} follows it")
+    status: Status
+
+
+class SignalAccepted(BaseModel):
+    id: str
+    status: Status = Field(description="status when the signal was recorded; the workflow acts on it next")
+    signal: Signal
+
+
+class StepView(BaseModel):
+    index: int
+    weight: float
+    bake_seconds: int
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class EventView(BaseModel):
+    at: datetime
+    actor: str = Field(description="IAM identity of the caller, 'workflow', or 'local' in the sandbox")
+    type: str
+    message: str
+    status: Status | None
+    weight: float | None
+
+
+class PromotionSummary(BaseModel):
+    id: str
+    function: str
+    alias: str
+    stable_version: str
+    candidate_version: str
+    status: Status
+    current_weight: float
+    created_by: str
+    created_at: datetime
+    ended_at: datetime | None
+    outcome_reason: str
+
+    @classmethod
+    def of(cls, promotion: Promotion) -> PromotionSummary:
+        return cls.model_validate(promotion.model_dump())
+
+
+class PromotionView(PromotionSummary):
+    function_arn: str
+    current_step: int | None
+    steps: list[StepView]
+    alarms: list[str]
+    hooks: Hooks
+    approval: bool
+    insufficient_data: Literal["fail", "pass"]
+    reason: str
+    signal: Signal | None = Field(description="the latest signal the workflow has not handled yet")
+    execution_arn: str | None
+    updated_at: datetime
+    events: list[EventView] = Field(description="full history, oldest first, each with its actor")
+
+    @classmethod
+    def of(cls, promotion: Promotion) -> PromotionView:
+        return cls.model_validate(promotion.model_dump())
+
+
+class PromotionPage(BaseModel):
+    items: list[PromotionSummary]
+    next_token: str | None = Field(description="pass as next_token for the next page; null on the last")
+
+
+class AliasView(BaseModel):
+    alias: str
+    version: str
+    weights: dict[str, float] = Field(
+        description="additional version -> share of traffic; empty when settled"
+    )
+    active_promotion: PromotionSummary | None
+    last_promotion: PromotionSummary | None
+
+
+class InventoryView(BaseModel):
+    function: str
+    function_arn: str
+    aliases: list[AliasView]
+
+    @classmethod
+    def of(cls, inventory: FunctionInventory) -> InventoryView:
+        return cls(
+            function=inventory.function,
+            function_arn=inventory.function_arn,
+            aliases=[
+                AliasView(
+                    alias=a.alias,
+                    version=a.version,
+                    weights=a.weights,
+                    active_promotion=PromotionSummary.of(a.active_promotion) if a.active_promotion else None,
+                    last_promotion=PromotionSummary.of(a.last_promotion) if a.last_promotion else None,
+                )
+                for a in inventory.aliases
+            ],
+        )
+
+
+# --- errors -----------------------------------------------------------------------------------
+class FieldProblem(BaseModel):
+    field: str = Field(description="dotted path, e.g. strategy.steps.1.weight, or query.limit")
+    rule: str = Field(description="the rule broken, e.g. greater_than, missing, string_too_long")
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The one body of every error this API returns."""
+
+    model_config = ConfigDict(extra="allow")
+
+    error: str = Field(description="error name, e.g. InvalidRequest, NotFound, TargetBusy, InvalidTransition")
+    message: str
+    field: str | None = Field(description="the request field at fault, when there is one")
+    rule: str | None = Field(default=None, description="validation rule broken (422 from validation)")
+    errors: list[FieldProblem] | None = Field(default=None, description="every field problem (422)")
+    current_status: Status | None = Field(default=None, description="status that refused the move (409)")
+    active_promotion: str | None = Field(default=None, description="promotion holding the target (409)")

@@ -1,0 +1,163 @@
+"""``make demo``: two stories told through the ``promoter`` CLI against the sandbox server.
+
+1. A healthy canary: version 2 of ``orders`` takes 10%, then 50%, then all of ``live``: SUCCEEDED.
+2. An alarm rollback: version 3 is broken; its alarm goes to ALARM in the middle of the canary's
+   bake, and the alias goes back to version 2: ROLLED_BACK.
+
+The sandbox server (``python -m sandbox.server``) runs as a child process on free ports with a
+time scale, so a 60 s bake lasts 2 s. The sample function and its alarm are made with boto3
+against the server's AWS endpoint, as any AWS SDK would; everything else is the CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import time
+from datetime import datetime
+from typing import Any
+
+from .server import ServerProcess, client_environment, endpoint_session, promoter_command
+from .targets import Targets
+
+TIME_SCALE = 30.0  # a 60 s bake lasts 2 s
+FUNCTION, ALIAS, ALARM = "orders", "live", "orders-errors"
+
+
+class Demo:
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+        self.env = client_environment() | {"PROMOTER_API": server.api_url}
+        self.targets = Targets(session=endpoint_session(server.aws_url))
+
+    # --- saying and doing -------------------------------------------------------------------------
+    @staticmethod
+    def say(text: str = "") -> None:
+        print(text, flush=True)
+
+    def title(self, text: str) -> None:
+        self.say()
+        self.say(f"=== {text} " + "=" * max(0, 76 - len(text)))
+
+    def promoter(
+        self, *args: str, show: bool = True, capture: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the CLI as a user would type it (PROMOTER_API is set, so no --api)."""
+        if show:
+            self.say(f"$ promoter {shlex.join(args)}")
+        done = subprocess.run(
+            [*promoter_command(), *args], env=self.env, text=True, check=False,
+            stdout=subprocess.PIPE if capture else None, stderr=subprocess.PIPE if capture else None,
+        )  # fmt: skip
+        if capture and show:
+            sys.stdout.write(done.stdout)
+            sys.stdout.write(done.stderr)
+            sys.stdout.flush()
+        return done
+
+    def promotion(self, promotion_id: str) -> dict[str, Any]:
+        done = self.promoter("status", promotion_id, "--json", show=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"promoter status failed: {done.stderr}")
+        return json.loads(done.stdout)
+
+    def start(self, *args: str) -> str:
+        done = self.promoter("start", *args)
+        if done.returncode != 0:
+            raise RuntimeError("promoter start failed")
+        return done.stdout.split("Started promotion ", 1)[1].split()[0]
+
+    # --- the stories ------------------------------------------------------------------------------
+    def setup(self) -> None:
+        self.title("Setup: a function made with an AWS SDK against the sandbox")
+        self.say(f"AWS endpoint {self.server.aws_url}   promoter API {self.server.api_url}")
+        self.say(f"export PROMOTER_API={self.server.api_url}")
+        target = self.targets.function(FUNCTION, builds=("v1", "v2", "v3"), failing=("v3",), alias=ALIAS)
+        self.targets.alarm(ALARM, FUNCTION)
+        self.say(
+            f"function {FUNCTION} (tag promoter:managed=true): versions {', '.join(target.versions)} "
+            f"(v3 raises on every call); alias {ALIAS} -> 1; alarm {ALARM} (OK)"
+        )
+        self.promoter("inventory", FUNCTION)
+
+    def healthy_canary(self) -> tuple[str, int]:
+        self.title("Story 1: a healthy canary (version 2: 10%, 50%, then 100%)")
+        promotion_id = self.start(
+            FUNCTION, ALIAS, "--version", "2", "--steps", "0.1:60,0.5:60", "--alarm", ALARM,
+            "--reason", "demo: healthy canary",
+        )  # fmt: skip
+        code = self.promoter("watch", promotion_id, "--interval", "0.25", capture=False).returncode
+        self.say(f"(watch exited {code})")
+        return promotion_id, code
+
+    def alarm_rollback(self) -> tuple[str, int]:
+        self.title("Story 2: the alarm fires during the bake (version 3 is broken)")
+        promotion_id = self.start(
+            FUNCTION, ALIAS, "--version", "3", "--weight", "0.2", "--bake-seconds", "120", "--alarm", ALARM,
+            "--reason", "demo: broken build",
+        )  # fmt: skip
+        self.say(f"$ promoter watch {promotion_id} --interval 0.25")
+        watcher = subprocess.Popen(
+            [*promoter_command(), "watch", promotion_id, "--interval", "0.25"], env=self.env, text=True
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not self.promotion(promotion_id).get("current_weight"):
+            time.sleep(0.1)
+        time.sleep(0.5)  # well inside the 4 s (scaled) bake
+        self.targets.set_alarm(ALARM, "ALARM", "Errors >= 1: version 3 raises on the canary")
+        self.say(f"(meanwhile: cloudwatch set-alarm-state --alarm-name {ALARM} --state-value ALARM)")
+        code = watcher.wait()
+        self.say(f"(watch exited {code})")
+        self.targets.set_alarm(ALARM, "OK", "back to normal")
+        return promotion_id, code
+
+    def timeline(self, promotion_ids: list[str]) -> None:
+        self.title("Timeline of weights on the candidate")
+        for promotion_id in promotion_ids:
+            p = self.promotion(promotion_id)
+            start = _time(p["created_at"])
+            points = [e for e in p["events"] if e.get("weight") is not None]
+            trail = "  ".join(
+                f"+{(_time(e['at']) - start).total_seconds():4.1f}s {e['weight']:.0%}" for e in points
+            )
+            self.say(f"{promotion_id}  v{p['stable_version']} -> v{p['candidate_version']}  {p['status']}")
+            self.say(f"    {trail}")
+            if p.get("outcome_reason"):
+                self.say(f"    outcome: {p['outcome_reason']}")
+
+    def final_state(self) -> None:
+        self.title("Final alias states")
+        self.promoter("inventory", FUNCTION)
+        state = self.targets.alias_state(FUNCTION, ALIAS)
+        routing = state["weights"] or "empty"
+        self.say(f"GetAlias {FUNCTION}:{ALIAS} -> version {state['version']}, routing {routing}")
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def main() -> int:
+    began = time.monotonic()
+    print(f"Starting the sandbox server (time scale {TIME_SCALE:g}) ...", flush=True)
+    with ServerProcess(time_scale=TIME_SCALE) as server:
+        demo = Demo(server)
+        demo.setup()
+        healthy_id, healthy_code = demo.healthy_canary()
+        broken_id, broken_code = demo.alarm_rollback()
+        demo.timeline([healthy_id, broken_id])
+        demo.final_state()
+    ok = healthy_code == 0 and broken_code == 10  # watch: 0 SUCCEEDED, 10 ROLLED_BACK
+    print()
+    print(
+        f"{'Demo done' if ok else 'Demo did not go as told'} in {time.monotonic() - began:.1f}s: "
+        f"story 1 watch exit {healthy_code} (0 = SUCCEEDED), "
+        f"story 2 watch exit {broken_code} (10 = ROLLED_BACK)"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
