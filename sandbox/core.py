@@ -14,7 +14,7 @@ from promoter.models import Promotion
 from promoter.service import PromoterService
 from promoter.settings import Settings
 
-from . import patches
+from . import engine, patches
 from .deploy import ROOT, deploy
 
 TEMPLATE = Path(os.environ.get("PROMOTER_SANDBOX_TEMPLATE", ROOT / "template.yaml"))
@@ -70,11 +70,25 @@ class Sandbox:
         self.outputs = deploy(self.stack_name, self.region, template_path=self.template_path)
 
     def stop(self) -> None:
+        engine.stop()  # no schedule, alarm or delivery thread may fire into a stopped mock
         if self._mock:
             self._mock.stop()
             self._mock = None
         os.environ.clear()
         os.environ.update(self._saved_env)
+
+    # --- the sandbox clock (schedules, alarm periods, metric timestamps: sandbox/clock.py) ----------
+    @property
+    def clock(self) -> Any:
+        return engine.CLOCK
+
+    def advance(self, seconds: float) -> float:
+        """Move the sandbox clock forward: due schedules fire, alarm periods roll over."""
+        return engine.advance(seconds)
+
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Fire due schedules, evaluate alarms, wait for the deliveries they caused."""
+        return engine.settle(timeout)
 
     # --- driving it -----------------------------------------------------------------------------
     @property
@@ -82,11 +96,21 @@ class Sandbox:
         return Settings(
             table_name=self.outputs["PromotionsTableName"],
             state_machine_arn=self.outputs["StateMachineArn"],
+            event_bus_name=self.outputs.get("EventBusName", ""),
             region=self.region,
         )
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)
+
+    def physical_id(self, logical_id: str) -> str:
+        """The deployed name of a template resource, e.g. ``AlarmListenerFunction``."""
+        pages = self.client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=self.stack_name)
+        for page in pages:
+            for resource in page["StackResourceSummaries"]:
+                if resource["LogicalResourceId"] == logical_id:
+                    return resource["PhysicalResourceId"]
+        raise KeyError(f"no resource {logical_id} in stack {self.stack_name}")
 
     def service(self) -> PromoterService:
         return PromoterService(self.settings)

@@ -11,6 +11,8 @@ Each patch is small, named, and applied once per process by ``apply()``:
   name; Wait, Retry and task timeouts run on a scaled clock (``TIME.scale``).
 - API Gateway: a CloudFormation RestApi gets the methods of its OpenAPI ``Body`` (SAM's
   AWS::Serverless::Api), so its Deployment can be created.
+- Lambda function names: a partial ARN (``123456789012:function:name``) resolves, and a name
+  with colons that is no ARN is refused as by AWS, instead of crashing moto (a 500).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-from . import runner
+from . import engine, runner
 
 
 class ScaledClock:
@@ -65,6 +67,7 @@ def apply(time_scale: float = 1.0, extra_env: dict[str, str] | None = None) -> N
     TIME.scale = time_scale
     EXTRA_ENV.clear()
     EXTRA_ENV.update(extra_env or {})
+    engine.apply(time_scale)  # events, routing, metrics, alarms, schedules (sandbox/engine.py)
     with _APPLIED:
         if _applied:
             return
@@ -76,6 +79,7 @@ def apply(time_scale: float = 1.0, extra_env: dict[str, str] | None = None) -> N
         _patch_cloudformation_refs()
         _patch_step_functions()
         _patch_api_gateway()
+        _patch_function_names()
         _applied = True
 
 
@@ -303,4 +307,25 @@ def _patch_api_gateway() -> None:
         return api
 
     apigateway_models.RestAPI.create_from_cloudformation_json = classmethod(create)
+
+
+_PARTIAL_ARN = re.compile(r"^\d{12}:function:(?P<rest>[^:]+(:[^:]+)?)$")
+
+
+def _patch_function_names() -> None:
+    original = lambda_models.LambdaBackend.get_function
+
+    def get_function(self: Any, function_name_or_arn: str, qualifier: str | None = None) -> Any:
+        name = function_name_or_arn
+        if not name.startswith("arn:aws") and name.count(":") >= 2:
+            partial = _PARTIAL_ARN.match(name)
+            if not partial:
+                raise InvalidParameterValueException(
+                    f"1 validation error detected: Value '{name}' at 'functionName' failed to satisfy "
+                    "constraint: Member must satisfy the function name pattern"
+                )
+            name = partial.group("rest")
+        return original(self, name, qualifier)
+
+    lambda_models.LambdaBackend.get_function = get_function
 

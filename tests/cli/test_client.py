@@ -221,3 +221,22 @@ def test_help_documents_every_command_and_the_exit_codes():
     ):
         assert command in out
     assert "10   watch: ROLLED_BACK" in out
+
+
+def test_the_live_watch_redraws_its_block_and_prints_each_event_once():
+    from promoter_cli.render import WatchDisplay
+
+    screen = io.StringIO()
+    display = WatchDisplay(screen, live=True)
+    created = {"at": "2026-11-23T10:00:00+00:00", "actor": "local", "type": "created", "message": "go"}
+    shifted = {"at": "2026-11-23T10:00:01+00:00", "actor": "workflow", "type": "shifted", "weight": 0.25}
+    steps = [{"index": 0, "weight": 0.25, "bake_seconds": 60, "started_at": "2026-11-23T10:00:01+00:00"}]
+    base = {"id": "p-1", "function": "f", "alias": "live", "stable_version": "1", "candidate_version": "2"}
+    display.update(base | {"status": "RUNNING", "current_weight": 0.0, "steps": steps, "events": [created]})
+    display.update(
+        base | {"status": "RUNNING", "current_weight": 0.25, "steps": steps, "events": [created, shifted]}
+    )
+    text = screen.getvalue()
+    assert text.count("created") == 1 and text.count("shifted") == 1
+    assert "\x1b[" in text and "F\x1b[J" in text  # cursor up over the old block, clear below
+    assert "25% on 2, 75% on 1" in text and "baking" in text

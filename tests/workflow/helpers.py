@@ -1,5 +1,7 @@
 """Helpers for workflow tests: start promotions on the sandbox and read what AWS saw."""
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from promoter.models import PromotionRequest
@@ -35,3 +37,14 @@ def lock_holder(sandbox: Sandbox, promotion) -> str | None:
 def execution_events(sandbox: Sandbox, execution_arn: str) -> list[dict]:
     sfn = sandbox.client("stepfunctions")
     return sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+
+
+def wait_for_writes(function: str, done: Callable[[list], bool], timeout: float = 30.0) -> list:
+    """Wait until the alias writes seen so far satisfy ``done``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        writes = alias_writes(function)
+        if done(writes):
+            return writes
+        time.sleep(0.01)
+    raise TimeoutError(f"alias writes of {function} are {alias_writes(function)}")

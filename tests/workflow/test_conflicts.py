@@ -1,12 +1,10 @@
 """Out-of-band changes and competing promotions."""
 
-import time
-
 import pytest
 
 from promoter.errors import TargetBusy
 from promoter.models import Signal, Status
-from tests.workflow.helpers import alias_writes, lock_holder, request
+from tests.workflow.helpers import lock_holder, request, wait_for_writes
 
 
 def test_out_of_band_alias_change_mid_promotion_is_drift_and_survives(sandbox, targets):
@@ -15,8 +13,7 @@ def test_out_of_band_alias_change_mid_promotion_is_drift_and_survives(sandbox, t
         request(target, version="2", strategy={"type": "linear", "step": 0.25, "interval_seconds": 30}), actor="alice"
     )
     sandbox.wait_for_status(started.id, Status.RUNNING)
-    while not alias_writes("orders"):  # wait for the first shift: 25% on version 2
-        time.sleep(0.01)
+    wait_for_writes("orders", bool)  # the first shift: 25% on version 2
     # Someone points the alias at version 3 by hand, during the bake.
     targets.lambdas.update_alias(FunctionName="orders", Name="live", FunctionVersion="3", RoutingConfig={})
     sandbox.service().signal(started.id, Signal.PROMOTE_NOW, actor="bob")

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
 
 from ..service import PromoterService
-from . import errors, inventory, promotions
+from . import errors, inventory, local, promotions
 from .context import base_path
 from .idempotency import Idempotency
 
@@ -58,6 +58,9 @@ def build_app(
     resolver.include_router(promotions.build_router(get_service, idempotency))
     resolver.include_router(inventory.build_router(get_service))
     errors.register(resolver)
+
+    if isinstance(resolver, HttpResolverLocal):
+        local.adapt(resolver)  # Powertools' local server: no deadlock under load, no 500 on bad bytes
 
     signed = not isinstance(resolver, HttpResolverLocal) if iam_auth is None else iam_auth
     security = {"security_schemes": SIGV4, "security": [{"sigv4": []}]} if signed else {}

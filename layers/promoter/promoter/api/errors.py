@@ -6,7 +6,8 @@
   raised while checking a request body is about the body, so the route turns it into 422).
 - pydantic validation (Powertools ``RequestValidationError``) -> 422 naming the field and rule.
 - AWS errors are recognised by their error code (no botocore import here): access denied -> 403,
-  throttling -> 429, a parameter AWS refuses -> 422. Anything else -> 500, logged.
+  throttling -> 429, any other 4xx (AWS refused the caller's input) -> 422. Anything else -> 500,
+  logged.
 """
 
 from __future__ import annotations
@@ -128,11 +129,14 @@ def reject_non_object_bodies(app: ApiGatewayResolver, next_middleware: Callable[
     return next_middleware(app)
 
 
-def _aws_error_code(error: Exception) -> str | None:
+def _aws_error(error: Exception) -> tuple[str | None, int]:
+    """(error code, HTTP status) of an AWS SDK ClientError, recognised without importing botocore."""
     response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        return (response.get("Error") or {}).get("Code")
-    return None
+    if not isinstance(response, dict):
+        return None, 0
+    code = (response.get("Error") or {}).get("Code")
+    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
+    return code, int(status)
 
 
 def register(app: ApiGatewayResolver) -> None:
@@ -187,15 +191,16 @@ def register(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
-        code = _aws_error_code(error)
+        code, status = _aws_error(error)
         if code in _ACCESS_DENIED:
             return error_response(403, "AccessDenied", str(error), None)
         if code in _THROTTLED:
             return error_response(
                 429, "Throttled", "AWS throttled the control plane; retry with backoff", None
             )
-        if code in _REFUSED_INPUT:
-            return error_response(422, "InvalidRequest", str(error), None, rule=code)
+        if code in _REFUSED_INPUT or 400 <= status < 500:
+            # every AWS call here carries the caller's input: AWS refusing it is a bad request
+            return error_response(422, "InvalidRequest", f"AWS refused the request: {error}", None, rule=code)
         logger.exception("unhandled error", exc_info=error)
         return error_response(500, "InternalError", "internal error; the control plane logged it", None)
 

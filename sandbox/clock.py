@@ -1,0 +1,125 @@
+"""The sandbox clock: what "now" is for Lambda metrics, alarm evaluation and schedules.
+
+It runs at ``scale`` times real time from the wall-clock time it was started at (scale 1 is real
+time), and tests can move it: ``advance(seconds)`` jumps forward, ``pause()`` freezes it,
+``resume()`` lets it run again. Everything that waits on it (the alarm evaluator, the scheduler)
+is woken by ``advance``/``set_scale``/``resume`` through ``changed``, so a jump takes effect at once.
+
+Step Functions Wait states and Retry intervals keep their own scaled sleeps (``patches.TIME``):
+they are real waits, not instants on this clock, but the sandbox starts both with the same scale.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+
+class SandboxClock:
+    def __init__(self, scale: float = 1.0, start: float | None = None) -> None:
+        self._lock = threading.Lock()
+        self.changed = threading.Condition(self._lock)  # notified whenever the clock jumps
+        self._scale = float(scale)
+        self._base = time.time() if start is None else float(start)  # sandbox epoch seconds at _mono
+        self._mono = time.monotonic()
+        self._paused = False
+        self._listeners: list[Callable[[], None]] = []
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after every jump (advance, set, pause, resume, scale change)."""
+        self._listeners.append(callback)
+
+    def _notify(self) -> None:
+        for callback in list(self._listeners):
+            callback()
+
+    # --- reading ----------------------------------------------------------------------------------
+    def _now_locked(self) -> float:
+        if self._paused:
+            return self._base
+        return self._base + (time.monotonic() - self._mono) * self._scale
+
+    def now(self) -> float:
+        """Sandbox time, seconds since the epoch (UTC)."""
+        with self._lock:
+            return self._now_locked()
+
+    def datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), tz=UTC)
+
+    @property
+    def scale(self) -> float:
+        return self._scale
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def real_seconds(self, sandbox_seconds: float) -> float:
+        """How long ``sandbox_seconds`` of this clock take in real time (inf while paused)."""
+        if self._paused or self._scale <= 0:
+            return float("inf")
+        return max(0.0, sandbox_seconds) / self._scale
+
+    # --- moving it --------------------------------------------------------------------------------
+    def reset(self, scale: float = 1.0) -> None:
+        """Back to the real wall-clock time, running at ``scale`` (each sandbox start does this)."""
+        with self._lock:
+            self._scale = float(scale)
+            self._base = time.time()
+            self._mono = time.monotonic()
+            self._paused = False
+            self.changed.notify_all()
+        self._notify()
+
+    def _rebase_locked(self) -> None:
+        self._base = self._now_locked()
+        self._mono = time.monotonic()
+
+    def advance(self, seconds: float) -> float:
+        """Jump ``seconds`` forward (schedules and alarm periods due in between fire); returns now."""
+        if seconds < 0:
+            raise ValueError("the sandbox clock only moves forward")
+        with self._lock:
+            self._rebase_locked()
+            self._base += seconds
+            self.changed.notify_all()
+            now = self._base
+        self._notify()
+        return now
+
+    def set(self, epoch_seconds: float) -> None:
+        """Set the time (forward only), e.g. to just before a schedule's instant."""
+        with self._lock:
+            self._rebase_locked()
+            if epoch_seconds < self._base:
+                raise ValueError("the sandbox clock only moves forward")
+            self._base = float(epoch_seconds)
+            self.changed.notify_all()
+        self._notify()
+
+    def set_scale(self, scale: float) -> None:
+        with self._lock:
+            self._rebase_locked()
+            self._scale = float(scale)
+            self.changed.notify_all()
+        self._notify()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._rebase_locked()
+            self._paused = True
+            self.changed.notify_all()
+        self._notify()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._mono = time.monotonic()
+            self._paused = False
+            self.changed.notify_all()
+        self._notify()
+
+
+CLOCK = SandboxClock()
