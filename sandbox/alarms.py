@@ -94,7 +94,9 @@ class Sample:
 
     __slots__ = ("at", "count", "sum", "min", "max", "raw", "unit")
 
-    def __init__(self, at: float, unit: str | None, *, raw: list[float] | None = None, stats: dict | None = None):
+    def __init__(
+        self, at: float, unit: str | None, *, raw: list[float] | None = None, stats: dict | None = None
+    ):
         self.at = at
         self.unit = unit
         self.raw = raw
@@ -243,7 +245,11 @@ def evaluate(
     if not real:
         told = {"breaching": "Breaching", "notBreaching": "NonBreaching"}.get(mode)
         if mode == "missing":
-            return "INSUFFICIENT_DATA", f"Insufficient Data: {plural(n, 'datapoint')} {'was' if n == 1 else 'were'} unknown.", data
+            return (
+                "INSUFFICIENT_DATA",
+                f"Insufficient Data: {plural(n, 'datapoint')} {'was' if n == 1 else 'were'} unknown.",
+                data,
+            )
         if mode == "ignore":
             return current_state, "", data
         new = "ALARM" if mode == "breaching" else "OK"
@@ -300,7 +306,10 @@ def period_values(alarm: Any, account: str, region: str, now: float) -> list[tup
     for sample in samples:
         buckets[math.floor(sample.at / period) * period].append(sample)
     starts = [first + i * period for i in range(count)]
-    return [(start, statistic(buckets.get(start, []), alarm.statistic, alarm.extended_statistic)) for start in starts]
+    return [
+        (start, statistic(buckets.get(start, []), alarm.statistic, alarm.extended_statistic))
+        for start in starts
+    ]
 
 
 def evaluable(alarm: Any) -> bool:
@@ -409,7 +418,13 @@ class Evaluator:
                     if not evaluable(alarm):
                         continue
                     arn = alarm.alarm_arn
-                    key = (account, region, alarm.namespace, alarm.metric_name, dimension_key(alarm.dimensions))
+                    key = (
+                        account,
+                        region,
+                        alarm.namespace,
+                        alarm.metric_name,
+                        dimension_key(alarm.dimensions),
+                    )
                     fresh = key in metrics
                     if arn in self._held and self._arrivals.get(key, 0) > self._held[arn]:
                         del self._held[arn]  # new data since the manual state: evaluate again
@@ -501,7 +516,9 @@ def _configuration(alarm: Any) -> dict[str, Any]:
     return configuration
 
 
-def state_change_detail(alarm: Any, previous: tuple[str, str, str | None, float], at: float) -> dict[str, Any]:
+def state_change_detail(
+    alarm: Any, previous: tuple[str, str, str | None, float], at: float
+) -> dict[str, Any]:
     return {
         "alarmName": alarm.name,
         "state": _state(alarm.state_value, alarm.state_reason, alarm.state_reason_data, at),
@@ -570,7 +587,13 @@ def apply() -> None:
         existing = self.alarms.get(name)
         alarm = original_put_alarm(self, name, *args, **kwargs)
         if existing is not None and existing is not alarm:
-            for attribute in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp", "history"):
+            for attribute in (
+                "state_value",
+                "state_reason",
+                "state_reason_data",
+                "state_updated_timestamp",
+                "history",
+            ):
                 setattr(alarm, attribute, getattr(existing, attribute))
         elif existing is None:
             alarm.state_value = "INSUFFICIENT_DATA"
@@ -598,7 +621,13 @@ def apply() -> None:
         original_put_data(self, namespace, stamped)
         keys = set()
         for datum in stamped:
-            key = (self.account_id, self.region_name, namespace, datum["MetricName"], dimension_key(datum.get("Dimensions")))
+            key = (
+                self.account_id,
+                self.region_name,
+                namespace,
+                datum["MetricName"],
+                dimension_key(datum.get("Dimensions")),
+            )
             for sample in samples_from(datum):
                 INDEX.add(key, sample)
             keys.add(key)

@@ -73,7 +73,9 @@ def metric_data(
 ) -> list[dict[str, Any]]:
     dimension_sets = [[{"Name": "FunctionName", "Value": function}]]
     if resource:
-        dimension_sets.append([{"Name": "FunctionName", "Value": function}, {"Name": "Resource", "Value": resource}])
+        dimension_sets.append(
+            [{"Name": "FunctionName", "Value": function}, {"Name": "Resource", "Value": resource}]
+        )
         if executed_version:
             dimension_sets.append(
                 [

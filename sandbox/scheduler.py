@@ -269,7 +269,8 @@ def invoke_target(target: dict[str, Any], payload: str, label: str) -> None:
         from moto.sqs.models import sqs_backends
 
         eventbus.DISPATCHER.submit(
-            label, lambda: sqs_backends[account][region].send_message(queue_name=parts[5], message_body=payload)
+            label,
+            lambda: sqs_backends[account][region].send_message(queue_name=parts[5], message_body=payload),
         )
     else:
         log.warning("%s: target %s is not supported by the sandbox", label, arn)
@@ -361,9 +362,13 @@ class Scheduler:
             cursor = schedule._sandbox_cursor = instant
             if schedule.state == "DISABLED":
                 continue
-            payload = render_input(schedule.target.get("Input"), schedule_arn=schedule.arn, scheduled_time=instant)
+            payload = render_input(
+                schedule.target.get("Input"), schedule_arn=schedule.arn, scheduled_time=instant
+            )
             self.fired.append(
-                Fired(schedule.arn, schedule.name, schedule.group_name, instant, schedule.target["Arn"], payload)
+                Fired(
+                    schedule.arn, schedule.name, schedule.group_name, instant, schedule.target["Arn"], payload
+                )
             )
             invoke_target(schedule.target, payload, label)
             fired += 1
@@ -483,7 +488,9 @@ def apply() -> None:
                 if expression.startswith("at("):
                     raise InvalidExpression(expression)
             except (InvalidExpression, ValueError):
-                raise events_models.ValidationException("Parameter ScheduleExpression is not valid.") from None
+                raise events_models.ValidationException(
+                    "Parameter ScheduleExpression is not valid."
+                ) from None
         rule = original_put_rule(self, name, **kwargs)
         if expression:
             rule._sandbox_anchor = CLOCK.now()

@@ -15,7 +15,7 @@ from sandbox import Sandbox
 from sandbox.targets import Targets, zip_source
 
 RECORDER_TABLE = "sandbox-recorder"
-RECORDER_CODE = '''
+RECORDER_CODE = """
 import json
 import os
 import uuid
@@ -31,7 +31,7 @@ def handler(event, context):
         "event": json.dumps(event),
     })
     return {"recorded": True}
-'''
+"""
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
@@ -63,8 +63,12 @@ class Recorder:
     def function(self, name: str) -> str:
         """Create a recorder function; returns its ARN."""
         return self.lambdas.create_function(
-            FunctionName=name, Runtime="python3.13", Role=self.targets.role(), Handler="app.handler",
-            Code={"ZipFile": zip_source(RECORDER_CODE)}, Environment={"Variables": {"TABLE": RECORDER_TABLE}},
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=self.targets.role(),
+            Handler="app.handler",
+            Code={"ZipFile": zip_source(RECORDER_CODE)},
+            Environment={"Variables": {"TABLE": RECORDER_TABLE}},
         )["FunctionArn"]
 
     def events(self, function: str | None = None) -> list[dict[str, Any]]:
@@ -78,7 +82,9 @@ class Recorder:
     def wait_for(self, function: str, match: Callable[[dict], bool], timeout: float = 30.0) -> dict[str, Any]:
         """The first recorded event of ``function`` that ``match`` accepts, once there is one."""
         return wait_until(
-            lambda: next((e for e in self.events(function) if match(e)), None), timeout, f"an event for {function}"
+            lambda: next((e for e in self.events(function) if match(e)), None),
+            timeout,
+            f"an event for {function}",
         )
 
     def wait(self, function: str, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:

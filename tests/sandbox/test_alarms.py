@@ -61,10 +61,16 @@ def put_alarm(sandbox: Sandbox, case: Case) -> None:
     if case.treat_missing_data:
         extra["TreatMissingData"] = case.treat_missing_data
     sandbox.client("cloudwatch").put_metric_alarm(
-        AlarmName=case.name, Namespace=NAMESPACE, MetricName=case.name, Statistic=case.statistic,
-        Dimensions=[{"Name": "Case", "Value": case.name}], Period=PERIOD,
-        EvaluationPeriods=case.evaluation_periods, Threshold=case.threshold,
-        ComparisonOperator=case.comparison, **extra,
+        AlarmName=case.name,
+        Namespace=NAMESPACE,
+        MetricName=case.name,
+        Statistic=case.statistic,
+        Dimensions=[{"Name": "Case", "Value": case.name}],
+        Period=PERIOD,
+        EvaluationPeriods=case.evaluation_periods,
+        Threshold=case.threshold,
+        ComparisonOperator=case.comparison,
+        **extra,
     )
 
 
@@ -90,86 +96,151 @@ CURRENT = [[1.0, 2.0, 3.0, 10.0]]  # one period: SampleCount 4, Sum 16, Average 
 
 
 def test_each_statistic(sandbox: Sandbox) -> None:
-    check(sandbox, [
-        Case("SampleCount", "GreaterThanThreshold", 3, CURRENT, "ALARM"),
-        Case("SampleCount", "GreaterThanThreshold", 4, CURRENT, "OK"),
-        Case("Sum", "GreaterThanOrEqualToThreshold", 16, CURRENT, "ALARM"),
-        Case("Sum", "GreaterThanThreshold", 16, CURRENT, "OK"),
-        Case("Average", "LessThanOrEqualToThreshold", 4, CURRENT, "ALARM"),
-        Case("Average", "LessThanThreshold", 4, CURRENT, "OK"),
-        Case("Minimum", "LessThanThreshold", 2, CURRENT, "ALARM"),
-        Case("Minimum", "LessThanThreshold", 1, CURRENT, "OK"),
-        Case("Maximum", "GreaterThanOrEqualToThreshold", 10, CURRENT, "ALARM"),
-        Case("Maximum", "GreaterThanThreshold", 10, CURRENT, "OK"),
-    ])
+    check(
+        sandbox,
+        [
+            Case("SampleCount", "GreaterThanThreshold", 3, CURRENT, "ALARM"),
+            Case("SampleCount", "GreaterThanThreshold", 4, CURRENT, "OK"),
+            Case("Sum", "GreaterThanOrEqualToThreshold", 16, CURRENT, "ALARM"),
+            Case("Sum", "GreaterThanThreshold", 16, CURRENT, "OK"),
+            Case("Average", "LessThanOrEqualToThreshold", 4, CURRENT, "ALARM"),
+            Case("Average", "LessThanThreshold", 4, CURRENT, "OK"),
+            Case("Minimum", "LessThanThreshold", 2, CURRENT, "ALARM"),
+            Case("Minimum", "LessThanThreshold", 1, CURRENT, "OK"),
+            Case("Maximum", "GreaterThanOrEqualToThreshold", 10, CURRENT, "ALARM"),
+            Case("Maximum", "GreaterThanThreshold", 10, CURRENT, "OK"),
+        ],
+    )
 
 
 def test_each_comparison_at_and_around_the_threshold(sandbox: Sandbox) -> None:
     at, below, above = [[5.0]], [[4.0]], [[6.0]]
-    check(sandbox, [
-        Case("Maximum", "GreaterThanOrEqualToThreshold", 5, at, "ALARM"),
-        Case("Maximum", "GreaterThanOrEqualToThreshold", 5, below, "OK"),
-        Case("Maximum", "GreaterThanThreshold", 5, at, "OK"),
-        Case("Maximum", "GreaterThanThreshold", 5, above, "ALARM"),
-        Case("Maximum", "LessThanThreshold", 5, at, "OK"),
-        Case("Maximum", "LessThanThreshold", 5, below, "ALARM"),
-        Case("Maximum", "LessThanOrEqualToThreshold", 5, at, "ALARM"),
-        Case("Maximum", "LessThanOrEqualToThreshold", 5, above, "OK"),
-    ])
+    check(
+        sandbox,
+        [
+            Case("Maximum", "GreaterThanOrEqualToThreshold", 5, at, "ALARM"),
+            Case("Maximum", "GreaterThanOrEqualToThreshold", 5, below, "OK"),
+            Case("Maximum", "GreaterThanThreshold", 5, at, "OK"),
+            Case("Maximum", "GreaterThanThreshold", 5, above, "ALARM"),
+            Case("Maximum", "LessThanThreshold", 5, at, "OK"),
+            Case("Maximum", "LessThanThreshold", 5, below, "ALARM"),
+            Case("Maximum", "LessThanOrEqualToThreshold", 5, at, "ALARM"),
+            Case("Maximum", "LessThanOrEqualToThreshold", 5, above, "OK"),
+        ],
+    )
 
 
 def test_m_out_of_n(sandbox: Sandbox) -> None:
     def case(periods: list, expected: str, reason: str = "") -> Case:
-        return Case("Sum", "GreaterThanOrEqualToThreshold", 1, periods, expected,
-                    evaluation_periods=3, datapoints_to_alarm=2, reason=reason)
+        return Case(
+            "Sum",
+            "GreaterThanOrEqualToThreshold",
+            1,
+            periods,
+            expected,
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
+            reason=reason,
+        )
 
-    check(sandbox, [
-        case([X, O, X], "ALARM", "Threshold Crossed: 2 out of the last 3 datapoints"),
-        case([X, O, O], "OK", "Threshold Crossed: 1 out of the last 3 datapoints"),
-        case([O, X, X], "ALARM"),
-        # more real datapoints than N in the range: only the N most recent count
-        case([X, X, O, O, X], "OK"),
-        case([O, O, X, O, X], "ALARM"),
-    ])
+    check(
+        sandbox,
+        [
+            case([X, O, X], "ALARM", "Threshold Crossed: 2 out of the last 3 datapoints"),
+            case([X, O, O], "OK", "Threshold Crossed: 1 out of the last 3 datapoints"),
+            case([O, X, X], "ALARM"),
+            # more real datapoints than N in the range: only the N most recent count
+            case([X, X, O, O, X], "OK"),
+            case([O, O, X, O, X], "ALARM"),
+        ],
+    )
 
 
 # AWS's table (EvaluationPeriods 3, DatapointsToAlarm 3), "How alarm state is evaluated when data is missing"
 TABLE = {
-    "0 - X - X": ([O, None, X, None, X], {"missing": "OK", "ignore": "OK", "breaching": "OK", "notBreaching": "OK"}),
-    "- - - - 0": ([None, None, None, None, O], {"missing": "OK", "ignore": "OK", "breaching": "OK", "notBreaching": "OK"}),
-    "- - - - -": ([None] * 5, {"missing": "INSUFFICIENT_DATA", "ignore": "INSUFFICIENT_DATA",
-                               "breaching": "ALARM", "notBreaching": "OK"}),
-    "0 X X - X": ([O, X, X, None, X], {"missing": "ALARM", "ignore": "ALARM", "breaching": "ALARM", "notBreaching": "ALARM"}),
-    "- - X - -": ([None, None, X, None, None], {"missing": "ALARM", "ignore": "INSUFFICIENT_DATA",
-                                                "breaching": "ALARM", "notBreaching": "OK"}),
+    "0 - X - X": (
+        [O, None, X, None, X],
+        {"missing": "OK", "ignore": "OK", "breaching": "OK", "notBreaching": "OK"},
+    ),
+    "- - - - 0": (
+        [None, None, None, None, O],
+        {"missing": "OK", "ignore": "OK", "breaching": "OK", "notBreaching": "OK"},
+    ),
+    "- - - - -": (
+        [None] * 5,
+        {
+            "missing": "INSUFFICIENT_DATA",
+            "ignore": "INSUFFICIENT_DATA",
+            "breaching": "ALARM",
+            "notBreaching": "OK",
+        },
+    ),
+    "0 X X - X": (
+        [O, X, X, None, X],
+        {"missing": "ALARM", "ignore": "ALARM", "breaching": "ALARM", "notBreaching": "ALARM"},
+    ),
+    "- - X - -": (
+        [None, None, X, None, None],
+        {"missing": "ALARM", "ignore": "INSUFFICIENT_DATA", "breaching": "ALARM", "notBreaching": "OK"},
+    ),
 }
 
 
 def test_treat_missing_data_table(sandbox: Sandbox) -> None:
     # "ignore" keeps the state the alarm had: a new alarm's INSUFFICIENT_DATA here
-    check(sandbox, [
-        Case("Sum", "GreaterThanOrEqualToThreshold", 1, periods, expected, evaluation_periods=3,
-             treat_missing_data=mode, name=f"{row.replace(' ', '')}-{mode}")
-        for row, (periods, outcomes) in TABLE.items()
-        for mode, expected in outcomes.items()
-    ])
+    check(
+        sandbox,
+        [
+            Case(
+                "Sum",
+                "GreaterThanOrEqualToThreshold",
+                1,
+                periods,
+                expected,
+                evaluation_periods=3,
+                treat_missing_data=mode,
+                name=f"{row.replace(' ', '')}-{mode}",
+            )
+            for row, (periods, outcomes) in TABLE.items()
+            for mode, expected in outcomes.items()
+        ],
+    )
 
 
 def test_default_treat_missing_data_is_missing(sandbox: Sandbox) -> None:
-    check(sandbox, [
-        Case("Sum", "GreaterThanOrEqualToThreshold", 1, [None] * 3, "INSUFFICIENT_DATA"),
-        Case("Sum", "GreaterThanOrEqualToThreshold", 1, [None] * 3, "OK", treat_missing_data="notBreaching",
-             reason="treated as [NonBreaching]"),
-    ])
+    check(
+        sandbox,
+        [
+            Case("Sum", "GreaterThanOrEqualToThreshold", 1, [None] * 3, "INSUFFICIENT_DATA"),
+            Case(
+                "Sum",
+                "GreaterThanOrEqualToThreshold",
+                1,
+                [None] * 3,
+                "OK",
+                treat_missing_data="notBreaching",
+                reason="treated as [NonBreaching]",
+            ),
+        ],
+    )
 
 
 @pytest.mark.parametrize("manual", ["OK", "ALARM"])
 def test_ignore_keeps_a_state_set_by_hand(sandbox: Sandbox, manual: str) -> None:
     now = aligned(PERIOD, offset=30)(sandbox)
-    case = Case("Sum", "GreaterThanOrEqualToThreshold", 1, [None, None, X, None, None], manual,
-                evaluation_periods=3, treat_missing_data="ignore")
+    case = Case(
+        "Sum",
+        "GreaterThanOrEqualToThreshold",
+        1,
+        [None, None, X, None, None],
+        manual,
+        evaluation_periods=3,
+        treat_missing_data="ignore",
+    )
     put_alarm(sandbox, case)
-    sandbox.client("cloudwatch").set_alarm_state(AlarmName=case.name, StateValue=manual, StateReason="by hand")
+    sandbox.client("cloudwatch").set_alarm_state(
+        AlarmName=case.name, StateValue=manual, StateReason="by hand"
+    )
     put_data(sandbox, now, case)  # new data: evaluated again, and "ignore" keeps the state
     sandbox.settle()
     assert alarm(sandbox, case.name)["StateValue"] == manual
@@ -196,7 +267,9 @@ def test_a_state_set_by_hand_sticks_until_new_data(sandbox: Sandbox) -> None:
     put_alarm(sandbox, case)
     sandbox.settle()
     assert alarm(sandbox, case.name)["StateValue"] == "OK"
-    sandbox.client("cloudwatch").set_alarm_state(AlarmName=case.name, StateValue="ALARM", StateReason="by hand")
+    sandbox.client("cloudwatch").set_alarm_state(
+        AlarmName=case.name, StateValue="ALARM", StateReason="by hand"
+    )
     for _ in range(3):
         sandbox.advance(PERIOD)
         sandbox.settle()

@@ -14,7 +14,9 @@ ALARM_PATTERN = {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm
 PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
 
 
-def rule_to(sandbox: Sandbox, name: str, pattern: dict, target: dict, bus: str = "default", **rule: str) -> None:
+def rule_to(
+    sandbox: Sandbox, name: str, pattern: dict, target: dict, bus: str = "default", **rule: str
+) -> None:
     events = sandbox.client("events")
     events.put_rule(Name=name, EventPattern=json.dumps(pattern), EventBusName=bus, **rule)
     events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "t1", **target}])
@@ -34,14 +36,18 @@ def executions(sandbox: Sandbox, machine: str) -> list[dict]:
     return found
 
 
-def test_alarm_state_change_reaches_a_lambda_target(sandbox: Sandbox, targets: Targets, recorder: Recorder) -> None:
+def test_alarm_state_change_reaches_a_lambda_target(
+    sandbox: Sandbox, targets: Targets, recorder: Recorder
+) -> None:
     recorder.function("on-alarm")
     arn = sandbox.client("lambda").get_function(FunctionName="on-alarm")["Configuration"]["FunctionArn"]
     rule_to(sandbox, "alarms", ALARM_PATTERN | {"detail": {"alarmName": ["orders-errors"]}}, {"Arn": arn})
     targets.function("orders")
     targets.alarm("orders-errors", "orders")  # created, then set to OK by hand
     cloudwatch = sandbox.client("cloudwatch")
-    cloudwatch.set_alarm_state(AlarmName="orders-errors", StateValue="ALARM", StateReason="errors on the canary")
+    cloudwatch.set_alarm_state(
+        AlarmName="orders-errors", StateValue="ALARM", StateReason="errors on the canary"
+    )
 
     event = recorder.wait_for("on-alarm", lambda e: e["detail"]["state"]["value"] == "ALARM")
     alarm = cloudwatch.describe_alarms(AlarmNames=["orders-errors"])["MetricAlarms"][0]
@@ -73,27 +79,46 @@ def test_alarm_from_errors_on_the_canary_reaches_step_functions(sandbox: Sandbox
     """The demo's loop: the candidate fails behind a weighted alias, its ExecutedVersion alarm fires."""
     aligned(60, offset=30)(sandbox)
     machine = state_machine(sandbox, targets, "on-alarm")
-    rule_to(sandbox, "to-sfn", ALARM_PATTERN | {"detail": {"state": {"value": ["ALARM"]}}},
-            {"Arn": machine, "InputPath": "$.detail", "RoleArn": targets.role()})
+    rule_to(
+        sandbox,
+        "to-sfn",
+        ALARM_PATTERN | {"detail": {"state": {"value": ["ALARM"]}}},
+        {"Arn": machine, "InputPath": "$.detail", "RoleArn": targets.role()},
+    )
     targets.function("orders", builds=("v1", "v2"), failing=("v2",))
     lambdas = sandbox.client("lambda")
-    lambdas.update_alias(FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    lambdas.update_alias(
+        FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}}
+    )
     cloudwatch = sandbox.client("cloudwatch")
     cloudwatch.put_metric_alarm(
-        AlarmName="canary-errors", Namespace="AWS/Lambda", MetricName="Errors", Statistic="Sum",
-        Dimensions=[{"Name": "FunctionName", "Value": "orders"}, {"Name": "Resource", "Value": "orders:live"},
-                    {"Name": "ExecutedVersion", "Value": "2"}],
-        Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmName="canary-errors",
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Statistic="Sum",
+        Dimensions=[
+            {"Name": "FunctionName", "Value": "orders"},
+            {"Name": "Resource", "Value": "orders:live"},
+            {"Name": "ExecutedVersion", "Value": "2"},
+        ],
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
         TreatMissingData="notBreaching",
     )
-    wait_until(lambda: executions(sandbox, machine) == [] and
-               cloudwatch.describe_alarms(AlarmNames=["canary-errors"])["MetricAlarms"][0]["StateValue"] == "OK",
-               what="the new alarm evaluated to OK without data")
+    wait_until(
+        lambda: executions(sandbox, machine) == []
+        and cloudwatch.describe_alarms(AlarmNames=["canary-errors"])["MetricAlarms"][0]["StateValue"] == "OK",
+        what="the new alarm evaluated to OK without data",
+    )
     while lambdas.invoke(FunctionName="orders:live", Payload=b"{}")["ExecutedVersion"] != "2":
         pass
 
-    done = wait_until(lambda: [e for e in executions(sandbox, machine) if e["status"] == "SUCCEEDED"],
-                      what="the state machine ran")
+    done = wait_until(
+        lambda: [e for e in executions(sandbox, machine) if e["status"] == "SUCCEEDED"],
+        what="the state machine ran",
+    )
     assert len(done) == 1
     detail = json.loads(done[0]["input"])
     assert detail["alarmName"] == "canary-errors"
@@ -107,14 +132,35 @@ def test_custom_bus_constant_input_and_disabled_rule(sandbox: Sandbox, recorder:
     events = sandbox.client("events")
     events.create_event_bus(Name="releases")
     pattern = {"source": ["promoter"], "detail-type": ["Promotion Status Changed"]}
-    rule_to(sandbox, "constant", pattern, {"Arn": arn, "Input": json.dumps({"constant": True})}, bus="releases")
+    rule_to(
+        sandbox, "constant", pattern, {"Arn": arn, "Input": json.dumps({"constant": True})}, bus="releases"
+    )
     rule_to(sandbox, "whole", pattern, {"Arn": arn}, bus="releases")
-    rule_to(sandbox, "off", pattern, {"Arn": arn, "Input": json.dumps({"disabled": True})}, bus="releases",
-            State="DISABLED")
-    rule_to(sandbox, "other", {"source": ["someone-else"]}, {"Arn": arn, "Input": json.dumps({"other": True})},
-            bus="releases")
-    events.put_events(Entries=[{"Source": "promoter", "DetailType": "Promotion Status Changed",
-                                "Detail": json.dumps({"status": "RUNNING"}), "EventBusName": "releases"}])
+    rule_to(
+        sandbox,
+        "off",
+        pattern,
+        {"Arn": arn, "Input": json.dumps({"disabled": True})},
+        bus="releases",
+        State="DISABLED",
+    )
+    rule_to(
+        sandbox,
+        "other",
+        {"source": ["someone-else"]},
+        {"Arn": arn, "Input": json.dumps({"other": True})},
+        bus="releases",
+    )
+    events.put_events(
+        Entries=[
+            {
+                "Source": "promoter",
+                "DetailType": "Promotion Status Changed",
+                "Detail": json.dumps({"status": "RUNNING"}),
+                "EventBusName": "releases",
+            }
+        ]
+    )
     received = recorder.wait("on-release", count=2)
     sandbox.settle()
     received = recorder.events("on-release")
@@ -130,7 +176,9 @@ def test_delivery_is_asynchronous(sandbox: Sandbox, recorder: Recorder) -> None:
 
     arn = recorder.function("slow")
     lambdas = sandbox.client("lambda")
-    lambdas.update_function_configuration(FunctionName="slow", Environment={"Variables": {"TABLE": "sandbox-recorder"}})
+    lambdas.update_function_configuration(
+        FunctionName="slow", Environment={"Variables": {"TABLE": "sandbox-recorder"}}
+    )
     rule_to(sandbox, "r", {"source": ["me"]}, {"Arn": arn})
     callers = []
     from sandbox import runner

@@ -29,7 +29,9 @@ def test_metrics_with_lambdas_dimension_sets(sandbox: Sandbox, targets: Targets)
     aligned(3600, offset=600)(sandbox)  # all datapoints in one hour, whatever the real time
     targets.function("orders", builds=("v1", "v2"), failing=("v2",))
     lambdas = sandbox.client("lambda")
-    lambdas.update_alias(FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    lambdas.update_alias(
+        FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}}
+    )
     ran = {"1": 0, "2": 0}
     for _ in range(40):
         ran[lambdas.invoke(FunctionName="orders:live", Payload=b"{}")["ExecutedVersion"]] += 1
@@ -71,9 +73,13 @@ def test_metric_timestamps_follow_the_sandbox_clock(sandbox: Sandbox, targets: T
     sandbox.advance(120)
     lambdas.invoke(FunctionName="orders:live", Payload=b"{}")
     points = sandbox.client("cloudwatch").get_metric_statistics(
-        Namespace="AWS/Lambda", MetricName="Invocations", Dimensions=[{"Name": "FunctionName", "Value": "orders"}],
-        StartTime=sandbox.clock.datetime() - timedelta(minutes=10), EndTime=sandbox.clock.datetime() + timedelta(minutes=1),
-        Period=60, Statistics=["Sum"],
+        Namespace="AWS/Lambda",
+        MetricName="Invocations",
+        Dimensions=[{"Name": "FunctionName", "Value": "orders"}],
+        StartTime=sandbox.clock.datetime() - timedelta(minutes=10),
+        EndTime=sandbox.clock.datetime() + timedelta(minutes=1),
+        Period=60,
+        Statistics=["Sum"],
     )["Datapoints"]
     stamps = sorted(p["Timestamp"].timestamp() for p in points)
     assert stamps == [start, start + 120]  # moto's periods start at the first datum

@@ -42,10 +42,16 @@ def test_one_time_schedule_fires_at_its_time_and_deletes_itself(sandbox: Sandbox
     at = (now + timedelta(hours=2)).astimezone(BERLIN).replace(microsecond=0)
     scheduler = sandbox.client("scheduler")
     scheduler.create_schedule(
-        Name="promote-at-two", ScheduleExpression=f"at({at.strftime('%Y-%m-%dT%H:%M:%S')})",
-        ScheduleExpressionTimezone="Europe/Berlin", FlexibleTimeWindow=OFF, ActionAfterCompletion="DELETE",
-        Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
-                "Input": json.dumps({"promote": "orders", "at": "<aws.scheduler.scheduled-time>"})},
+        Name="promote-at-two",
+        ScheduleExpression=f"at({at.strftime('%Y-%m-%dT%H:%M:%S')})",
+        ScheduleExpressionTimezone="Europe/Berlin",
+        FlexibleTimeWindow=OFF,
+        ActionAfterCompletion="DELETE",
+        Target={
+            "Arn": arn,
+            "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+            "Input": json.dumps({"promote": "orders", "at": "<aws.scheduler.scheduled-time>"}),
+        },
     )
     sandbox.advance(2 * 3600 - 1)
     sandbox.settle()
@@ -68,8 +74,11 @@ def test_cron_in_a_time_zone_fires_at_the_right_instants(sandbox: Sandbox, recor
     sandbox.clock.set(datetime(spring.year, spring.month, spring.day - 2, 12, tzinfo=UTC).timestamp())
     arn = recorder.function("daily")
     sandbox.client("scheduler").create_schedule(
-        Name="daily", ScheduleExpression="cron(30 2 * * ? *)", ScheduleExpressionTimezone="Europe/Berlin",
-        FlexibleTimeWindow=OFF, Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/s", "Input": "{}"},
+        Name="daily",
+        ScheduleExpression="cron(30 2 * * ? *)",
+        ScheduleExpressionTimezone="Europe/Berlin",
+        FlexibleTimeWindow=OFF,
+        Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/s", "Input": "{}"},
     )
     for _ in range(4 * 4):  # four days, six hours at a time
         sandbox.advance(6 * 3600)
@@ -92,10 +101,20 @@ def test_weekly_cron_and_fall_back_fires_once(sandbox: Sandbox, recorder: Record
     arn = recorder.function("weekly")
     scheduler = sandbox.client("scheduler")
     target = {"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/s"}
-    scheduler.create_schedule(Name="tuesdays", ScheduleExpression="cron(0 2 ? * TUE *)",
-                              ScheduleExpressionTimezone="Europe/Berlin", FlexibleTimeWindow=OFF, Target=target)
-    scheduler.create_schedule(Name="nightly", ScheduleExpression="cron(30 2 * * ? *)",
-                              ScheduleExpressionTimezone="Europe/Berlin", FlexibleTimeWindow=OFF, Target=target)
+    scheduler.create_schedule(
+        Name="tuesdays",
+        ScheduleExpression="cron(0 2 ? * TUE *)",
+        ScheduleExpressionTimezone="Europe/Berlin",
+        FlexibleTimeWindow=OFF,
+        Target=target,
+    )
+    scheduler.create_schedule(
+        Name="nightly",
+        ScheduleExpression="cron(30 2 * * ? *)",
+        ScheduleExpressionTimezone="Europe/Berlin",
+        FlexibleTimeWindow=OFF,
+        Target=target,
+    )
     for _ in range(10 * 4):  # Saturday noon UTC to Tuesday noon UTC ten days later
         sandbox.advance(6 * 3600)
         sandbox.settle()
@@ -115,10 +134,16 @@ def test_rate_schedule_and_a_disabled_schedule(sandbox: Sandbox, recorder: Recor
     scheduler = sandbox.client("scheduler")
     target = {"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/s", "Input": '{"tick": true}'}
     created = sandbox.clock.now()
-    scheduler.create_schedule(Name="every-5", ScheduleExpression="rate(5 minutes)", FlexibleTimeWindow=OFF,
-                              Target=target)
-    scheduler.create_schedule(Name="off", ScheduleExpression="rate(1 minute)", FlexibleTimeWindow=OFF,
-                              Target=target, State="DISABLED")
+    scheduler.create_schedule(
+        Name="every-5", ScheduleExpression="rate(5 minutes)", FlexibleTimeWindow=OFF, Target=target
+    )
+    scheduler.create_schedule(
+        Name="off",
+        ScheduleExpression="rate(1 minute)",
+        FlexibleTimeWindow=OFF,
+        Target=target,
+        State="DISABLED",
+    )
     for _ in range(12):
         sandbox.advance(60)
     sandbox.settle()
@@ -127,8 +152,13 @@ def test_rate_schedule_and_a_disabled_schedule(sandbox: Sandbox, recorder: Recor
     assert fired("off") == []
     assert len(recorder.wait("ticker", count=3)) == 3
 
-    scheduler.update_schedule(Name="every-5", ScheduleExpression="rate(5 minutes)", FlexibleTimeWindow=OFF,
-                              Target=target, State="DISABLED")
+    scheduler.update_schedule(
+        Name="every-5",
+        ScheduleExpression="rate(5 minutes)",
+        FlexibleTimeWindow=OFF,
+        Target=target,
+        State="DISABLED",
+    )
     sandbox.advance(3600)
     sandbox.settle()
     assert len(fired("every-5")) == 3
@@ -140,8 +170,12 @@ def test_start_and_end_dates_bound_a_recurring_schedule(sandbox: Sandbox, record
     now = sandbox.clock.now()
     start = datetime.fromtimestamp(now - now % 3600 + 7200, tz=UTC)
     sandbox.client("scheduler").create_schedule(
-        Name="bounded", ScheduleExpression="rate(1 hour)", FlexibleTimeWindow=OFF, StartDate=start,
-        EndDate=start + timedelta(hours=2), ActionAfterCompletion="DELETE",
+        Name="bounded",
+        ScheduleExpression="rate(1 hour)",
+        FlexibleTimeWindow=OFF,
+        StartDate=start,
+        EndDate=start + timedelta(hours=2),
+        ActionAfterCompletion="DELETE",
         Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/s"},
     )
     sandbox.advance(6 * 3600)
@@ -154,18 +188,29 @@ def test_schedule_starts_a_state_machine(sandbox: Sandbox, targets: Targets) -> 
     sandbox.clock.pause()
     sfn = sandbox.client("stepfunctions")
     machine = sfn.create_state_machine(
-        name="scheduled", roleArn=targets.role(),
+        name="scheduled",
+        roleArn=targets.role(),
         definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
     )["stateMachineArn"]
     at = (sandbox.clock.datetime() + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S")
     sandbox.client("scheduler").create_schedule(
-        Name="sfn", ScheduleExpression=f"at({at})", FlexibleTimeWindow=OFF,
+        Name="sfn",
+        ScheduleExpression=f"at({at})",
+        FlexibleTimeWindow=OFF,
         Target={"Arn": machine, "RoleArn": targets.role(), "Input": json.dumps({"pipeline": "main"})},
     )
     sandbox.advance(600)
-    done = wait_until(lambda: [e for e in sfn.list_executions(stateMachineArn=machine)["executions"]
-                               if e["status"] == "SUCCEEDED"], what="the scheduled execution")
-    assert json.loads(sfn.describe_execution(executionArn=done[0]["executionArn"])["input"]) == {"pipeline": "main"}
+    done = wait_until(
+        lambda: [
+            e
+            for e in sfn.list_executions(stateMachineArn=machine)["executions"]
+            if e["status"] == "SUCCEEDED"
+        ],
+        what="the scheduled execution",
+    )
+    assert json.loads(sfn.describe_execution(executionArn=done[0]["executionArn"])["input"]) == {
+        "pipeline": "main"
+    }
     # no ActionAfterCompletion: the one-time schedule stays
     assert sandbox.client("scheduler").get_schedule(Name="sfn")["Name"] == "sfn"
 
@@ -188,8 +233,13 @@ def test_schedule_starts_a_state_machine(sandbox: Sandbox, targets: Targets) -> 
 def test_invalid_schedule_expression_is_rejected_like_aws(sandbox: Sandbox, expression: str) -> None:
     with pytest.raises(ClientError) as error:
         sandbox.client("scheduler").create_schedule(
-            Name="bad", ScheduleExpression=expression, FlexibleTimeWindow=OFF,
-            Target={"Arn": "arn:aws:lambda:us-east-1:123456789012:function:x", "RoleArn": "arn:aws:iam::1:role/r"},
+            Name="bad",
+            ScheduleExpression=expression,
+            FlexibleTimeWindow=OFF,
+            Target={
+                "Arn": "arn:aws:lambda:us-east-1:123456789012:function:x",
+                "RoleArn": "arn:aws:iam::1:role/r",
+            },
         )
     assert error.value.response["Error"]["Code"] == "ValidationException"
     assert error.value.response["Error"]["Message"] == f"Invalid Schedule Expression {expression}."
@@ -199,9 +249,14 @@ def test_invalid_schedule_expression_is_rejected_like_aws(sandbox: Sandbox, expr
 def test_unknown_time_zone_and_bad_rule_expression_are_rejected(sandbox: Sandbox) -> None:
     with pytest.raises(ClientError) as error:
         sandbox.client("scheduler").create_schedule(
-            Name="bad", ScheduleExpression="cron(0 2 ? * TUE *)", ScheduleExpressionTimezone="Mars/Olympus",
+            Name="bad",
+            ScheduleExpression="cron(0 2 ? * TUE *)",
+            ScheduleExpressionTimezone="Mars/Olympus",
             FlexibleTimeWindow=OFF,
-            Target={"Arn": "arn:aws:lambda:us-east-1:123456789012:function:x", "RoleArn": "arn:aws:iam::1:role/r"},
+            Target={
+                "Arn": "arn:aws:lambda:us-east-1:123456789012:function:x",
+                "RoleArn": "arn:aws:iam::1:role/r",
+            },
         )
     assert error.value.response["Error"]["Code"] == "ValidationException"
     with pytest.raises(ClientError) as error:
