@@ -14,6 +14,7 @@ import os
 import sys
 import textwrap
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -397,6 +398,8 @@ class Cli:
                 print(f"Started {promotion_id} ({started.get('status', '?')}); watching...", file=self.out)
             return self._watch(promotion_id, a.interval, a.timeout)
         location = response.headers.get("Location") or response.headers.get("location")
+        if location:  # the API sends a path (with the stage behind API Gateway): make it a URL
+            location = urllib.parse.urljoin(self.client.base_url + "/", location)
         self.emit(
             lambda: (
                 f"Started promotion {self.style.paint(promotion_id, 'bold')} ({started.get('status', '?')}): "

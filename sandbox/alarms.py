@@ -608,8 +608,10 @@ def apply() -> None:
     original_set_state = cw.CloudWatchBackend.set_alarm_state
 
     def set_alarm_state(self: Any, alarm_name: str, reason: str, reason_data: str, state_value: str) -> None:
+        existing = self.alarms.get(alarm_name)
+        if existing is not None:  # first: waits for a pass in progress, so none overwrites this state
+            EVALUATOR.hold(existing.alarm_arn)
         original_set_state(self, alarm_name, reason, reason_data, state_value)
-        EVALUATOR.hold(self.alarms[alarm_name].alarm_arn)
 
     cw.CloudWatchBackend.set_alarm_state = set_alarm_state
 

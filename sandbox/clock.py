@@ -2,8 +2,8 @@
 
 It runs at ``scale`` times real time from the wall-clock time it was started at (scale 1 is real
 time), and tests can move it: ``advance(seconds)`` jumps forward, ``pause()`` freezes it,
-``resume()`` lets it run again. Everything that waits on it (the alarm evaluator, the scheduler)
-is woken by ``advance``/``set_scale``/``resume`` through ``changed``, so a jump takes effect at once.
+``resume()`` lets it run again, ``set(epoch)`` jumps to an instant. Everything that waits on it (the
+alarm evaluator, the scheduler) subscribes and is woken by every jump, so it takes effect at once.
 
 Step Functions Wait states and Retry intervals keep their own scaled sleeps (``patches.TIME``):
 they are real waits, not instants on this clock, but the sandbox starts both with the same scale.

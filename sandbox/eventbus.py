@@ -163,7 +163,10 @@ def invoke_async(function_arn: str, payload: Any, account_id: str, region: str) 
 
     backend = lambda_backends[account_id][region]
     body = payload if isinstance(payload, str) else json.dumps(payload)
-    backend.invoke(function_arn, None, body, {"x-amz-invocation-type": "Event"}, {})
+    from .lambda_metrics import INLINE
+
+    # already on a worker thread: run it here (the invoke patch would queue an Event invoke again)
+    backend.invoke(function_arn, None, body, {"x-amz-invocation-type": "Event", INLINE: "1"}, {})
 
 
 def start_execution(state_machine_arn: str, payload: Any, account_id: str, region: str) -> str:

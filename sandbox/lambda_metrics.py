@@ -11,9 +11,11 @@ Patch (moto 5.2.5, applied once by ``engine.apply()``):
      ``FunctionVersion`` otherwise (one draw of ``random.random()`` per invoke, as Lambda's router
      does per request). The chosen version's own code runs and sees its own
      ``AWS_LAMBDA_FUNCTION_VERSION``. moto itself always ran the alias's primary version.
-  2. **ExecutedVersion.** The response carries ``X-Amz-Executed-Version`` (boto3: ``ExecutedVersion``)
-     with the version that ran, for every invoke, as Lambda does.
-  3. **Metrics.** Each invoke records, in moto's CloudWatch backend of the function's account and
+  2. **ExecutedVersion.** A synchronous response carries ``X-Amz-Executed-Version`` (boto3:
+     ``ExecutedVersion``) with the version that ran, as Lambda does.
+  3. **Invocation types.** ``Event`` returns 202 at once and runs the function on a delivery worker
+     thread (moto ran it on the caller's thread); ``DryRun`` runs nothing (moto ran the function).
+  4. **Metrics.** Each invoke that runs records, in moto's CloudWatch backend of the function's account and
      region, at the sandbox clock's time (sandbox/clock.py):
      ``Invocations`` = 1 (Count), ``Errors`` = 1 if the function raised else 0 (Count) and
      ``Duration`` = the handler's wall time in ms (Milliseconds), each under the dimension sets
@@ -60,10 +62,7 @@ def choose_version(alias: Any) -> str:
 
 def _split(name_or_arn: str, qualifier: str | None) -> tuple[str, str | None]:
     """(function name, qualifier) from a name, ``name:qualifier``, a partial ARN or an ARN."""
-    if ":function:" in name_or_arn:
-        rest = name_or_arn.split(":function:", 1)[1]
-    else:
-        rest = name_or_arn
+    rest = name_or_arn.split(":function:", 1)[1] if ":function:" in name_or_arn else name_or_arn
     name, _, in_name = rest.partition(":")
     return name, (in_name or qualifier or None)
 
@@ -103,8 +102,40 @@ def record(account_id: str, region: str, data: list[dict[str, Any]]) -> None:
     cloudwatch_backends[account_id][region].put_metric_data(NAMESPACE, data)
 
 
+INLINE = "x-sandbox-inline"  # header: run an Event invoke on this thread (already a worker's)
+
+
+def _header(headers: Any, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value
+    return None
+
+
 def apply() -> None:
     from moto.awslambda import models as lambda_models
+
+    from . import eventbus
+
+    def run(
+        fn: Any, qualifier: str | None, alias: Any, body: Any, headers: Any, response_headers: Any
+    ) -> Any:
+        started = time.perf_counter()
+        payload = fn.invoke(body, headers, response_headers)
+        duration_ms = (time.perf_counter() - started) * 1000.0
+        executed = str(fn.version)
+        resource = (
+            None if qualifier is None or qualifier.lower() == "$latest" else f"{fn.function_name}:{qualifier}"
+        )
+        data = metric_data(
+            fn.function_name,
+            resource,
+            executed if alias is not None else None,
+            errored="x-amz-function-error" in response_headers,
+            duration_ms=duration_ms,
+        )
+        record(fn.account_id, fn.region, data)
+        return payload
 
     def invoke(
         self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
@@ -118,27 +149,20 @@ def apply() -> None:
                 alias = None
         version = choose_version(alias) if alias is not None else qualifier
         fn = self.get_function(name, version)
-        started = time.perf_counter()
-        payload = fn.invoke(body, headers, response_headers)
-        duration_ms = (time.perf_counter() - started) * 1000.0
-        executed = str(fn.version)
-        response_headers["x-amz-executed-version"] = executed
+        kind = _header(headers, "x-amz-invocation-type") or "RequestResponse"
+        if kind == "DryRun":  # permission and parameter check only: nothing runs, nothing is counted
+            response_headers["Content-Length"] = "0"
+            return b""
+        if kind == "Event" and not _header(headers, INLINE):
+            request = {k: v for k, v in (headers or {}).items()}
+            eventbus.DISPATCHER.submit(
+                f"async invoke {fn.function_arn}", lambda: run(fn, qualifier, alias, body, request, {})
+            )
+            response_headers["Content-Length"] = "0"
+            return b""
+        payload = run(fn, qualifier, alias, body, headers, response_headers)
+        response_headers["x-amz-executed-version"] = str(fn.version)
         response_headers["Content-Length"] = str(len(payload))
-        if qualifier is None or qualifier.lower() == "$latest":
-            resource = None
-        else:
-            resource = f"{fn.function_name}:{qualifier}"
-        record(
-            fn.account_id,
-            fn.region,
-            metric_data(
-                fn.function_name,
-                resource,
-                executed if alias is not None else None,
-                errored="x-amz-function-error" in response_headers,
-                duration_ms=duration_ms,
-            ),
-        )
         return payload
 
     lambda_models.LambdaBackend.invoke = invoke

@@ -43,6 +43,7 @@ wakes at once when the clock is advanced):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -375,10 +376,8 @@ class Scheduler:
         return now
 
     def _delete(self, backend: Any, schedule: Any) -> None:
-        try:
+        with contextlib.suppress(Exception):  # deleted meanwhile
             backend.delete_schedule(schedule.group_name, schedule.name)
-        except Exception:  # noqa: BLE001 - deleted meanwhile
-            pass
 
     def _rule(self, backend: Any, rule: Any, now: float) -> float:
         try:

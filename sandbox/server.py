@@ -232,6 +232,9 @@ class SandboxServer:
         self.stop_aws()
 
     def stop_aws(self) -> None:
+        from . import engine
+
+        engine.stop()  # no schedule, alarm or delivery thread may fire into a stopped server
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -293,7 +296,8 @@ Example session, in another terminal (Ctrl-C here stops the sandbox):
   aws $E lambda publish-version --function-name hello
   aws $E cloudwatch put-metric-alarm --alarm-name hello-errors --namespace AWS/Lambda \\
       --metric-name Errors --statistic Sum --period 60 --evaluation-periods 1 --threshold 1 \\
-      --comparison-operator GreaterThanOrEqualToThreshold
+      --comparison-operator GreaterThanOrEqualToThreshold --treat-missing-data notBreaching \\
+      --dimensions Name=FunctionName,Value=hello
   aws $E lambda invoke --function-name hello:live out.json && cat out.json
 
   # promote version 2 onto live: 10% for a 60 s bake, then 100%
@@ -480,4 +484,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is stopped; skip the interpreter's teardown of moto's state (seconds of freeing).
+    os._exit(status)

@@ -35,8 +35,10 @@ def test_a_function_made_with_the_aws_cli_is_promoted_with_the_promoter_cli(shel
         "cloudwatch", "put-metric-alarm", "--alarm-name", alarm, "--namespace", "AWS/Lambda",
         "--metric-name", "Errors", "--statistic", "Sum", "--period", "60", "--evaluation-periods", "1",
         "--threshold", "1", "--comparison-operator", "GreaterThanOrEqualToThreshold",
-        "--dimensions", f"Name=FunctionName,Value={function}",
+        "--dimensions", f"Name=FunctionName,Value={function}", "--treat-missing-data", "notBreaching",
     )  # fmt: skip
+    alarms = shell.aws("cloudwatch", "describe-alarms", "--alarm-names", alarm).json["MetricAlarms"]
+    assert alarms[0]["StateValue"] == "OK"  # no errors yet, and missing data does not breach
     function_arn = shell.aws("lambda", "get-function", "--function-name", function).json["Configuration"][
         "FunctionArn"
     ]

@@ -2,7 +2,7 @@
 
 The clock is paused 30 s into a 60 s period, so the evaluation range of an alarm with
 EvaluationPeriods=N is the N+2 periods ending with the current one: index 0 is the oldest.
-X is a breaching value, 0 a non-breaching one, None a missing period.
+X is a breaching value, Z (zero) a non-breaching one, None a missing period.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .conftest import aligned, wait_until
 
 PERIOD = 60
 NAMESPACE = "Sandbox/Test"
-X, O = [5.0], [0.0]
+X, Z = [5.0], [0.0]  # a breaching and a non-breaching (zero) value
 _names = itertools.count()
 
 
@@ -146,12 +146,12 @@ def test_m_out_of_n(sandbox: Sandbox) -> None:
     check(
         sandbox,
         [
-            case([X, O, X], "ALARM", "Threshold Crossed: 2 out of the last 3 datapoints"),
-            case([X, O, O], "OK", "Threshold Crossed: 1 out of the last 3 datapoints"),
-            case([O, X, X], "ALARM"),
+            case([X, Z, X], "ALARM", "Threshold Crossed: 2 out of the last 3 datapoints"),
+            case([X, Z, Z], "OK", "Threshold Crossed: 1 out of the last 3 datapoints"),
+            case([Z, X, X], "ALARM"),
             # more real datapoints than N in the range: only the N most recent count
-            case([X, X, O, O, X], "OK"),
-            case([O, O, X, O, X], "ALARM"),
+            case([X, X, Z, Z, X], "OK"),
+            case([Z, Z, X, Z, X], "ALARM"),
         ],
     )
 
@@ -159,11 +159,11 @@ def test_m_out_of_n(sandbox: Sandbox) -> None:
 # AWS's table (EvaluationPeriods 3, DatapointsToAlarm 3), "How alarm state is evaluated when data is missing"
 TABLE = {
     "0 - X - X": (
-        [O, None, X, None, X],
+        [Z, None, X, None, X],
         {"missing": "OK", "ignore": "OK", "breaching": "OK", "notBreaching": "OK"},
     ),
     "- - - - 0": (
-        [None, None, None, None, O],
+        [None, None, None, None, Z],
         {"missing": "OK", "ignore": "OK", "breaching": "OK", "notBreaching": "OK"},
     ),
     "- - - - -": (
@@ -176,7 +176,7 @@ TABLE = {
         },
     ),
     "0 X X - X": (
-        [O, X, X, None, X],
+        [Z, X, X, None, X],
         {"missing": "ALARM", "ignore": "ALARM", "breaching": "ALARM", "notBreaching": "ALARM"},
     ),
     "- - X - -": (
@@ -263,7 +263,7 @@ def test_alarm_follows_data_and_the_clock(sandbox: Sandbox) -> None:
 
 def test_a_state_set_by_hand_sticks_until_new_data(sandbox: Sandbox) -> None:
     now = aligned(PERIOD, offset=30)(sandbox)
-    case = Case("Sum", "GreaterThanOrEqualToThreshold", 1, [O], "OK", treat_missing_data="notBreaching")
+    case = Case("Sum", "GreaterThanOrEqualToThreshold", 1, [Z], "OK", treat_missing_data="notBreaching")
     put_alarm(sandbox, case)
     sandbox.settle()
     assert alarm(sandbox, case.name)["StateValue"] == "OK"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
-from sandbox import Sandbox
+from sandbox import Sandbox, runner
 from sandbox.targets import Targets
 
 from .conftest import Recorder, aligned, wait_until
@@ -171,20 +172,54 @@ def test_custom_bus_constant_input_and_disabled_rule(sandbox: Sandbox, recorder:
 
 
 def test_delivery_is_asynchronous(sandbox: Sandbox, recorder: Recorder) -> None:
-    """PutEvents returns before the target runs, as in AWS (the target runs on a worker thread)."""
-    import threading
+    """PutEvents returns before the target runs, as in AWS: the target runs on a worker thread.
 
-    arn = recorder.function("slow")
-    lambdas = sandbox.client("lambda")
-    lambdas.update_function_configuration(
-        FunctionName="slow", Environment={"Variables": {"TABLE": "sandbox-recorder"}}
-    )
+    The test holds the runner's lock (handlers run one at a time). A delivery on this thread would
+    re-enter it (an RLock) and record at once; a worker thread has to wait until we let go.
+    """
+    arn = recorder.function("later")
     rule_to(sandbox, "r", {"source": ["me"]}, {"Arn": arn})
-    callers = []
-    from sandbox import runner
-
-    with runner._LOCK:  # hold the runner: the handler cannot run until we let go
+    with runner._LOCK:
         sandbox.client("events").put_events(Entries=[{"Source": "me", "DetailType": "x", "Detail": "{}"}])
-        callers.append(threading.current_thread().name)
-        assert recorder.events("slow") == []
-    assert recorder.wait("slow")
+        assert recorder.events("later") == []
+    assert recorder.wait("later")
+
+
+def test_rule_from_template_reaches_the_alarm_listener(sandbox: Sandbox, targets: Targets) -> None:
+    """template.yaml's AlarmListener rule (made by CloudFormation) runs the real handler, which parses
+    the event with the promoter's own model: an Errors datapoint of 0 says it accepted the shape."""
+    listener = sandbox.physical_id("AlarmListenerFunction")
+    targets.function("orders")
+    targets.alarm("orders-errors", "orders")
+    targets.set_alarm("orders-errors", "ALARM", "errors on the canary")
+    cloudwatch = sandbox.client("cloudwatch")
+
+    def listener_metric(name: str) -> float | None:
+        now = sandbox.clock.datetime()
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/Lambda",
+            MetricName=name,
+            Dimensions=[{"Name": "FunctionName", "Value": listener}],
+            StartTime=now - timedelta(hours=1),
+            EndTime=now + timedelta(hours=1),
+            Period=7200,
+            Statistics=["Sum"],
+        )["Datapoints"]
+        return points[0]["Sum"] if points else None
+
+    wait_until(lambda: listener_metric("Invocations") == 1, what="one invocation of the alarm listener")
+    assert listener_metric("Errors") == 0
+
+
+def test_invoke_types_event_and_dry_run(sandbox: Sandbox, recorder: Recorder) -> None:
+    """InvocationType=Event returns 202 before the function runs (on a worker); DryRun runs nothing."""
+    recorder.function("invoked")
+    lambdas = sandbox.client("lambda")
+    assert lambdas.invoke(FunctionName="invoked", InvocationType="DryRun", Payload=b"{}")["StatusCode"] == 204
+    with runner._LOCK:
+        response = lambdas.invoke(FunctionName="invoked", InvocationType="Event", Payload=b'{"n": 1}')
+        assert response["StatusCode"] == 202
+        assert recorder.events("invoked") == []
+    assert recorder.wait("invoked") == [{"n": 1}]
+    sandbox.settle()
+    assert recorder.events("invoked") == [{"n": 1}]

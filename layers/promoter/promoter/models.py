@@ -159,6 +159,87 @@ class PromotionRequest(BaseModel):
         return self
 
 
+# --- schedules -------------------------------------------------------------------------------
+class PipelinePromotionRequest(BaseModel):
+    """Promote whatever the previous environment runs into environment ``to`` of ``pipeline``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pipeline: str = Field(min_length=1, max_length=64)
+    to: str = Field(min_length=1, max_length=64, description="target environment")
+    reason: str = Field(default="", max_length=1000)
+
+
+class ScheduleRequest(BaseModel):
+    """A promotion at a set time (``at``) or a recurring release train (``cron`` + ``timezone``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime | None = Field(default=None, description="when, with a UTC offset, e.g. 2026-12-01T02:00:00Z")
+    cron: str | None = Field(default=None, description="EventBridge Scheduler cron(...) expression")
+    timezone: str = Field(default="UTC", description="IANA time zone of the cron expression")
+    promotion: PromotionRequest | None = None
+    pipeline: PipelinePromotionRequest | None = None
+    description: str = Field(default="", max_length=500)
+
+    @field_validator("at")
+    @classmethod
+    def _at_has_offset(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("at needs a UTC offset, e.g. 2026-12-01T02:00:00Z")
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_is_valid(cls, value: str | None) -> str | None:
+        from .cron import cron_error
+
+        if value is not None and (error := cron_error(value)):
+            raise ValueError(f"invalid cron expression {value!r}: {error}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str) -> str:
+        from .cron import timezone_error
+
+        if error := timezone_error(value):
+            raise ValueError(error)
+        return value
+
+    @model_validator(mode="after")
+    def _one_time_and_one_action(self) -> ScheduleRequest:
+        if (self.at is None) == (self.cron is None):
+            raise ValueError("give exactly one of 'at' (one time) or 'cron' (recurring)")
+        if (self.promotion is None) == (self.pipeline is None):
+            raise ValueError("give exactly one of 'promotion' or 'pipeline'")
+        return self
+
+
+class ScheduleRun(BaseModel):
+    at: datetime = Field(default_factory=utcnow)
+    outcome: Literal["started", "skipped", "failed"]
+    promotion_id: str | None = None
+    reason: str = ""
+
+
+class Schedule(BaseModel):
+    id: str
+    request: ScheduleRequest
+    expression: str
+    schedule_arn: str = ""
+    created_by: str = "unknown"
+    created_at: datetime = Field(default_factory=utcnow)
+    deleted: bool = False
+    runs: list[ScheduleRun] = Field(default_factory=list)
+
+
+class ScheduleFired(BaseModel):
+    """What EventBridge Scheduler sends the trigger function."""
+
+    schedule_id: str = Field(min_length=1)
+
+
 # --- the promotion record ---------------------------------------------------------------------
 class Event(BaseModel):
     at: datetime = Field(default_factory=utcnow)

@@ -138,6 +138,12 @@ class PromoterService:
             self.store.remove_watches(promotion.id, promotion.alarms)
             self.store.release_lock(promotion.target_key, promotion.id)
 
+    def ensure_target_exists(self, request: PromotionRequest) -> None:
+        """For a later start (a schedule): the function exists, is managed, and has the alias."""
+        function = self.lambdas.get_function(request.function)
+        self._ensure_managed(request.function, function.get("Tags") or {})
+        self.lambdas.get_alias(request.function, request.alias)
+
     def _ensure_managed(self, function: str, tags: dict[str, str]) -> None:
         key, value = self.settings.managed_tag_key, self.settings.managed_tag_value
         if tags.get(key) != value:

@@ -12,6 +12,9 @@ class Settings(BaseModel):
     region: str = "us-east-1"
     event_bus_name: str = ""
     idempotency_table: str = Field(default="", description="DynamoDB table of the API's Idempotency-Key records")
+    scheduler_group: str = Field(default="", description="EventBridge Scheduler group of our schedules")
+    scheduler_role_arn: str = Field(default="", description="role Scheduler assumes to invoke the trigger")
+    trigger_function_arn: str = Field(default="", description="function a schedule invokes")
     managed_tag_key: str = "promoter:managed"
     managed_tag_value: str = "true"
 
@@ -24,4 +27,7 @@ class Settings(BaseModel):
             region=env.get("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1")),
             event_bus_name=env.get("EVENT_BUS_NAME", ""),
             idempotency_table=env.get("IDEMPOTENCY_TABLE", ""),
+            scheduler_group=env.get("SCHEDULER_GROUP", ""),
+            scheduler_role_arn=env.get("SCHEDULER_ROLE_ARN", ""),
+            trigger_function_arn=env.get("TRIGGER_FUNCTION_ARN", ""),
         )

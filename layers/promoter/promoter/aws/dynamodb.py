@@ -14,7 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ..errors import NotFound, RecordConflict, TargetBusy
-from ..models import Promotion
+from ..models import Promotion, Schedule
 from .clients import LazyClient
 
 RECORD_KIND = "PROMOTION"
@@ -200,3 +200,46 @@ class PromotionStore(LazyClient):
         except ClientError as error:
             if not _conditional_failed(error):
                 raise
+
+
+class ScheduleStore(LazyClient):
+    """Schedules and their run history, in the promotions table."""
+
+    service = "dynamodb"
+
+    def __init__(self, table_name: str, client: Any = None, session: Any = None) -> None:
+        super().__init__(client, session)
+        self.table_name = table_name
+
+    def put(self, schedule: Schedule) -> None:
+        self.client.put_item(
+            TableName=self.table_name,
+            Item={
+                "pk": {"S": f"SCHEDULE#{schedule.id}"},
+                "sk": {"S": "SCHEDULE"},
+                "kind": {"S": "SCHEDULE"},
+                "created_at": {"S": schedule.created_at.isoformat()},
+                "doc": {"S": schedule.model_dump_json()},
+            },
+        )
+
+    def get(self, schedule_id: str) -> Schedule:
+        raw = self.client.get_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": f"SCHEDULE#{schedule_id}"}, "sk": {"S": "SCHEDULE"}},
+            ConsistentRead=True,
+        ).get("Item")
+        if not raw:
+            raise NotFound(f"schedule {schedule_id!r} does not exist", field="id")
+        return Schedule.model_validate_json(raw["doc"]["S"])
+
+    def list(self) -> list[Schedule]:
+        paginator = self.client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table_name,
+            IndexName="ByKind",
+            KeyConditionExpression="kind = :k",
+            ExpressionAttributeValues={":k": {"S": "SCHEDULE"}},
+            ScanIndexForward=False,
+        )
+        return [Schedule.model_validate_json(i["doc"]["S"]) for page in pages for i in page.get("Items", [])]

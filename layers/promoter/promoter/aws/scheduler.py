@@ -1,0 +1,48 @@
+"""EventBridge Scheduler: one schedule per lambda-promoter schedule, in the stack's group."""
+
+import json
+
+from botocore.exceptions import ClientError
+
+from .clients import LazyClient
+
+
+class SchedulerAdapter(LazyClient):
+    service = "scheduler"
+
+    def create(
+        self,
+        *,
+        name: str,
+        group: str,
+        expression: str,
+        timezone: str,
+        target_arn: str,
+        role_arn: str,
+        payload: dict,
+        one_time: bool,
+    ) -> str:
+        return self.client.create_schedule(
+            Name=name,
+            GroupName=group,
+            ScheduleExpression=expression,
+            ScheduleExpressionTimezone=timezone,
+            FlexibleTimeWindow={"Mode": "OFF"},
+            State="ENABLED",
+            # A one-time schedule removes itself once it fired; the record keeps the history.
+            ActionAfterCompletion="DELETE" if one_time else "NONE",
+            Target={
+                "Arn": target_arn,
+                "RoleArn": role_arn,
+                "Input": json.dumps(payload),
+                # The trigger records "busy" or "frozen" as a skipped run; never retry blindly.
+                "RetryPolicy": {"MaximumRetryAttempts": 0},
+            },
+        )["ScheduleArn"]
+
+    def delete(self, name: str, group: str) -> None:
+        try:
+            self.client.delete_schedule(Name=name, GroupName=group)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise  # already gone: a one-time schedule deletes itself after it fired
