@@ -97,6 +97,10 @@ class Sandbox:
             table_name=self.outputs["PromotionsTableName"],
             state_machine_arn=self.outputs["StateMachineArn"],
             event_bus_name=self.outputs.get("EventBusName", ""),
+            idempotency_table=self.outputs.get("IdempotencyTableName", ""),
+            scheduler_group=self.outputs.get("ScheduleGroupName", ""),
+            scheduler_role_arn=self.outputs.get("SchedulerRoleArn", ""),
+            trigger_function_arn=self.outputs.get("TriggerFunctionArn", ""),
             region=self.region,
         )
 

@@ -6,13 +6,16 @@ Each patch is small, named, and applied once per process by ``apply()``:
 - Lambda aliases: a new RevisionId on every update, the ``RevisionId`` precondition, and AWS's
   rules for routing weights; ``PublishVersion`` honours its ``CodeSha256`` precondition.
 - CloudFormation Lambda functions keep their Layers, Tags and Architectures; ``!Ref`` of an
-  event bus or a layer version gives its name or ARN, not moto's object.
+  event bus or a layer version gives its name or ARN, not moto's object; AWS::Scheduler::ScheduleGroup
+  is created (moto's CloudFormation lacks it).
 - Step Functions: aws-sdk errors named ``Lambda.X`` as in AWS; ``start_execution`` always has a
   name; Wait, Retry and task timeouts run on a scaled clock (``TIME.scale``).
 - API Gateway: a CloudFormation RestApi gets the methods of its OpenAPI ``Body`` (SAM's
   AWS::Serverless::Api), so its Deployment can be created.
 - Lambda function names: a partial ARN (``123456789012:function:name``) resolves, and a name
   with colons that is no ARN is refused as by AWS, instead of crashing moto (a 500).
+- DynamoDB: a conditional write is atomic, as in AWS (moto checks, then writes, with no lock, so
+  two threads could both pass ``attribute_not_exists``: two holders of one target's lock).
 """
 
 from __future__ import annotations
@@ -77,9 +80,11 @@ def apply(time_scale: float = 1.0, extra_env: dict[str, str] | None = None) -> N
         _patch_publish_precondition()
         _patch_cloudformation_functions()
         _patch_cloudformation_refs()
+        _patch_cloudformation_schedule_groups()
         _patch_step_functions()
         _patch_api_gateway()
         _patch_function_names()
+        _patch_dynamodb_atomic_writes()
         _applied = True
 
 
@@ -218,6 +223,46 @@ def _patch_cloudformation_functions() -> None:
     lambda_models.LambdaFunction.create_from_cloudformation_json = classmethod(create)
 
 
+def _patch_cloudformation_schedule_groups() -> None:
+    """moto's CloudFormation has no AWS::Scheduler::ScheduleGroup; create it in moto's Scheduler."""
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.scheduler.models import scheduler_backends
+
+    class ScheduleGroupResource(CloudFormationModel):
+        def __init__(self, group: Any) -> None:
+            self.group = group
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.group.name
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Scheduler::ScheduleGroup"
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "Name"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "Arn"
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            return self.group.arn
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any
+        ) -> "ScheduleGroupResource":
+            name = cloudformation_json.get("Properties", {}).get("Name", resource_name)
+            return cls(scheduler_backends[account_id][region_name].create_schedule_group(name, tags=[]))
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
 def _patch_cloudformation_refs() -> None:
     """``!Ref`` gives the object itself for these types in moto; AWS gives the name or ARN."""
     from moto.events import models as events_models
@@ -298,11 +343,11 @@ def _patch_api_gateway() -> None:
 
     original = apigateway_models.RestAPI.create_from_cloudformation_json.__func__
 
-    def create(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any):
-        api = original(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
+    def create(cls: Any, name: str, cloudformation_json: dict, account_id: str, region: str, **kw: Any):
+        api = original(cls, name, cloudformation_json, account_id, region, **kw)
         body = cloudformation_json["Properties"].get("Body")
         if isinstance(body, dict) and str(body.get("openapi", "")).startswith("3"):
-            backend = apigateway_models.apigateway_backends[account_id][region_name]
+            backend = apigateway_models.apigateway_backends[account_id][region]
             backend.put_rest_api(api.id, body, fail_on_warnings=False, mode="overwrite")
         return api
 
@@ -328,4 +373,21 @@ def _patch_function_names() -> None:
         return original(self, name, qualifier)
 
     lambda_models.LambdaBackend.get_function = get_function
+
+
+_DYNAMODB_WRITES = threading.RLock()
+
+
+def _patch_dynamodb_atomic_writes() -> None:
+    from moto.dynamodb import models as dynamodb_models
+
+    backend = dynamodb_models.DynamoDBBackend
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(backend, name)
+
+        def atomic(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with _DYNAMODB_WRITES:
+                return __original(self, *args, **kwargs)
+
+        setattr(backend, name, atomic)
 

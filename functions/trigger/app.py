@@ -15,6 +15,9 @@ tracer = Tracer()
 @tracer.capture_lambda_handler
 @event_parser(model=ScheduleFired)
 def handler(event: ScheduleFired, context: LambdaContext) -> dict:
-    run = schedules().fire(event.schedule_id)
+    if event.schedule_id:
+        run = schedules().fire(event.schedule_id)
+    else:
+        run = schedules().run(event.promotion, None, actor="schedule:template")
     logger.info("schedule fired", extra={"schedule_id": event.schedule_id, **run.model_dump(mode="json")})
     return run.model_dump(mode="json")

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from promoter.models import Status
+
 from tests.api.conftest import executions
 
-BODY = {"function": "orders", "alias": "live", "version": "2", "strategy": {"type": "canary", "weight": 0.1,
-                                                                            "bake_seconds": 2}}
+BODY = {
+    "function": "orders",
+    "alias": "live",
+    "version": "2",
+    "strategy": {"type": "canary", "weight": 0.1, "bake_seconds": 2},
+}
 KEY = "release-2026.11.23-orders"
 
 
@@ -93,7 +98,9 @@ def test_signals_with_a_key_act_once(sandbox, targets, gateway):
     fresh = gateway.send("approve_promotion", path=path, idempotency_key="approve-2")
 
     assert first.status == again.status == 202
-    assert again.body == first.body == {"id": promotion_id, "status": "AWAITING_APPROVAL", "signal": "approve"}
+    assert (
+        again.body == first.body == {"id": promotion_id, "status": "AWAITING_APPROVAL", "signal": "approve"}
+    )
     assert fresh.status == 409  # a new key is a new request, and the promotion is over
     assert fresh.body["current_status"] == "SUCCEEDED"
     approvals = [e for e in sandbox.service().get(promotion_id).events if e.type == "approve"]

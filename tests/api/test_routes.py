@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from promoter.models import Status
+
 from sandbox.targets import SAMPLE_HANDLER, zip_source
 from tests.api.conftest import ALICE, executions, load_event
 
@@ -37,7 +38,10 @@ def test_start_then_read_the_promotion_with_its_steps_and_history(sandbox, targe
     assert view["status"] == "SUCCEEDED"
     assert view["current_weight"] == 1.0
     assert (view["function"], view["alias"], view["stable_version"], view["candidate_version"]) == (
-        "orders", "live", "1", "2",
+        "orders",
+        "live",
+        "1",
+        "2",
     )
     assert [s["weight"] for s in view["steps"]] == [0.1, 1.0]
     assert all(s["started_at"] and s["ended_at"] and s["started_at"] <= s["ended_at"] for s in view["steps"])
@@ -142,7 +146,11 @@ def test_inventory_shows_versions_weights_and_the_active_and_last_promotions(san
     aliases = {a["alias"]: a for a in before.body["aliases"]}
     assert before.body["function"] == "orders"
     assert aliases["live"] == {
-        "alias": "live", "version": "1", "weights": {}, "active_promotion": None, "last_promotion": None,
+        "alias": "live",
+        "version": "1",
+        "weights": {},
+        "active_promotion": None,
+        "last_promotion": None,
     }
     assert aliases["staging"]["version"] == "2"
 
@@ -202,7 +210,9 @@ def test_openapi_document_and_swagger_ui(gateway):
     }
     start = document["paths"]["/promotions"]["post"]
     assert set(start["responses"]) == {"202", "403", "409", "415", "422", "429", "500"}
-    assert start["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith("PromotionAccepted")
+    assert start["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "PromotionAccepted"
+    )
     assert "Location" in start["responses"]["202"]["headers"]
     assert start["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("PromotionRequest")
     get = document["paths"]["/promotions/{promotion_id}"]["get"]
@@ -246,7 +256,9 @@ def test_the_deployed_api_function_serves_the_same_routes(sandbox, targets):
         raw = lambdas.invoke(FunctionName=function, Payload=json.dumps(event).encode())
         answer = json.loads(raw["Payload"].read())
         assert "FunctionError" not in raw, answer
-        headers = answer.get("headers") or {k: v[-1] for k, v in (answer.get("multiValueHeaders") or {}).items()}
+        headers = answer.get("headers") or {
+            k: v[-1] for k, v in (answer.get("multiValueHeaders") or {}).items()
+        }
         return answer["statusCode"], headers, json.loads(answer["body"])
 
     event = load_event("start_promotion")

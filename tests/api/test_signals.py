@@ -6,6 +6,7 @@ import time
 
 from promoter.decisions import ALLOWED_SIGNALS
 from promoter.models import Promotion, Signal, Status, StepRecord
+
 from tests.api.conftest import ALICE, executions
 
 LONG_BAKE = {"type": "canary", "weight": 0.1, "bake_seconds": 3000}  # 60 s at the tests' time scale
@@ -68,7 +69,9 @@ def test_abort_during_a_bake_rolls_back_at_once(sandbox, targets, gateway):
     final = sandbox.wait_until_final(promotion_id)
     assert final.status is Status.ABORTED
     assert targets.alias_state("orders", "live") | {"revision_id": None} == {
-        "version": "1", "weights": {}, "revision_id": None,
+        "version": "1",
+        "weights": {},
+        "revision_id": None,
     }
     assert next(e for e in final.events if e.type == "abort").actor == ALICE
 

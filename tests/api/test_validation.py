@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-
 from promoter.api import build_app
+
 from tests.api.conftest import ApiGateway, executions
 
 GOOD = {"function": "orders", "alias": "live", "version": "2"}
@@ -38,10 +38,20 @@ BODY_CASES = [
     ("version and publish", GOOD | {"publish": True}, "body", "value_error"),
     ("neither version nor publish", {"function": "orders", "alias": "live"}, "body", "value_error"),
     ("code_sha256 without publish", GOOD | {"code_sha256": "abc"}, "body", "value_error"),
-    ("publish not a boolean", {"function": "f", "alias": "a", "publish": "yes please"}, "publish", "bool_parsing"),
+    (
+        "publish not a boolean",
+        {"function": "f", "alias": "a", "publish": "yes please"},
+        "publish",
+        "bool_parsing",
+    ),
     ("strategy unknown type", GOOD | {"strategy": {"type": "big-bang"}}, "strategy", "union_tag_invalid"),
     ("strategy not an object", GOOD | {"strategy": "canary"}, "strategy", "model_attributes_type"),
-    ("canary weight 0", GOOD | {"strategy": {"type": "canary", "weight": 0}}, "strategy.weight", "greater_than"),
+    (
+        "canary weight 0",
+        GOOD | {"strategy": {"type": "canary", "weight": 0}},
+        "strategy.weight",
+        "greater_than",
+    ),
     ("canary weight 1", GOOD | {"strategy": {"type": "canary", "weight": 1}}, "strategy.weight", "less_than"),
     ("canary weight text", GOOD | {"strategy": {"weight": "lots"}}, "strategy.weight", "float_parsing"),
     (
@@ -56,7 +66,12 @@ BODY_CASES = [
         "strategy.bake_seconds",
         "less_than_equal",
     ),
-    ("canary unknown key", GOOD | {"strategy": {"type": "canary", "speed": 3}}, "strategy.speed", "extra_forbidden"),
+    (
+        "canary unknown key",
+        GOOD | {"strategy": {"type": "canary", "speed": 3}},
+        "strategy.speed",
+        "extra_forbidden",
+    ),
     ("linear step 1.5", GOOD | {"strategy": {"type": "linear", "step": 1.5}}, "strategy.step", "less_than"),
     (
         "linear interval negative",
@@ -64,8 +79,12 @@ BODY_CASES = [
         "strategy.interval_seconds",
         "greater_than_equal",
     ),
-    ("all-at-once with a weight", GOOD | {"strategy": {"type": "all-at-once", "weight": 0.5}}, "strategy.weight",
-     "extra_forbidden"),
+    (
+        "all-at-once with a weight",
+        GOOD | {"strategy": {"type": "all-at-once", "weight": 0.5}},
+        "strategy.weight",
+        "extra_forbidden",
+    ),
     ("steps empty", GOOD | {"strategy": {"steps": []}}, "strategy.steps", "too_short"),
     (
         "steps falling",
@@ -91,7 +110,12 @@ BODY_CASES = [
     ("hook empty", GOOD | {"hooks": {"pre_traffic": ""}}, "hooks.pre_traffic", "string_too_short"),
     ("hook unknown phase", GOOD | {"hooks": {"during": "x"}}, "hooks.during", "extra_forbidden"),
     ("approval not a boolean", GOOD | {"approval": "maybe"}, "approval", "bool_parsing"),
-    ("insufficient_data policy", GOOD | {"insufficient_data": "ignore"}, "insufficient_data", "literal_error"),
+    (
+        "insufficient_data policy",
+        GOOD | {"insufficient_data": "ignore"},
+        "insufficient_data",
+        "literal_error",
+    ),
     ("reason too long", GOOD | {"reason": "x" * 1001}, "reason", "string_too_long"),
     ("reason not text", GOOD | {"reason": 5}, "reason", "string_type"),
     ("unknown field", GOOD | {"colour": "blue"}, "colour", "extra_forbidden"),
@@ -120,13 +144,19 @@ def test_the_body_must_be_json(shape_gateway):
 
     text = shape_gateway.send("start_promotion", raw_body="hello", headers={"Content-Type": "text/plain"})
     assert text.status == 415
-    assert text.body == {"error": "UnsupportedMediaType", "message": "send the body as application/json",
-                         "field": "body"}
+    assert text.body == {
+        "error": "UnsupportedMediaType",
+        "message": "send the body as application/json",
+        "field": "body",
+    }
 
 
 def test_messages_keep_the_rule_in_words(shape_gateway):
     answer = shape_gateway.send("start_promotion", body=GOOD | {"version": "$LATEST"})
-    assert answer.body["message"] == "version: version must be a published version number (digits), not '$LATEST'"
+    assert (
+        answer.body["message"]
+        == "version: version must be a published version number (digits), not '$LATEST'"
+    )
 
     both = shape_gateway.send("start_promotion", body=GOOD | {"publish": True})
     assert "exactly one of 'version' or 'publish'" in both.body["message"]
@@ -138,19 +168,55 @@ REQUEST_CASES = [
     ("limit 101", "list_promotions", {"query": {"limit": "101"}}, "query.limit", "less_than_equal"),
     ("limit text", "list_promotions", {"query": {"limit": "ten"}}, "query.limit", "int_parsing"),
     ("status unknown", "list_promotions", {"query": {"status": "DONE"}}, "query.status", "enum"),
-    ("function too long", "list_promotions", {"query": {"function": "f" * 171}}, "query.function",
-     "string_too_long"),
-    ("promotion id with a slash-like char", "get_promotion", {"path": "/promotions/p%20x"},
-     "path.promotion_id", "string_pattern_mismatch"),
-    ("promotion id too long", "get_promotion", {"path": "/promotions/" + "p" * 129}, "path.promotion_id",
-     "string_too_long"),
-    ("function name with spaces", "list_aliases", {"path": "/functions/my%20fn/aliases"}, "path.name",
-     "string_pattern_mismatch"),
-    ("Idempotency-Key too long", "start_promotion", {"idempotency_key": "k" * 256},
-     "header.idempotency-key", "string_too_long"),
-    ("Idempotency-Key with spaces", "start_promotion", {"idempotency_key": "my key"},
-     "header.idempotency-key", "string_pattern_mismatch"),
-    ("signal reason too long", "abort_promotion", {"body": {"reason": "x" * 1001}}, "reason", "string_too_long"),
+    (
+        "function too long",
+        "list_promotions",
+        {"query": {"function": "f" * 171}},
+        "query.function",
+        "string_too_long",
+    ),
+    (
+        "promotion id with a slash-like char",
+        "get_promotion",
+        {"path": "/promotions/p%20x"},
+        "path.promotion_id",
+        "string_pattern_mismatch",
+    ),
+    (
+        "promotion id too long",
+        "get_promotion",
+        {"path": "/promotions/" + "p" * 129},
+        "path.promotion_id",
+        "string_too_long",
+    ),
+    (
+        "function name with spaces",
+        "list_aliases",
+        {"path": "/functions/my%20fn/aliases"},
+        "path.name",
+        "string_pattern_mismatch",
+    ),
+    (
+        "Idempotency-Key too long",
+        "start_promotion",
+        {"idempotency_key": "k" * 256},
+        "header.idempotency-key",
+        "string_too_long",
+    ),
+    (
+        "Idempotency-Key with spaces",
+        "start_promotion",
+        {"idempotency_key": "my key"},
+        "header.idempotency-key",
+        "string_pattern_mismatch",
+    ),
+    (
+        "signal reason too long",
+        "abort_promotion",
+        {"body": {"reason": "x" * 1001}},
+        "reason",
+        "string_too_long",
+    ),
     ("signal unknown field", "pause_promotion", {"body": {"why": "x"}}, "why", "extra_forbidden"),
     ("signal body not an object", "resume_promotion", {"body": ["x"]}, "body", "model_attributes_type"),
 ]
@@ -163,7 +229,11 @@ def test_bad_query_path_header_and_signal_bodies(shape_gateway, case, name, chan
     answer = shape_gateway.send(name, **changes)
 
     assert answer.status == 422, answer.body
-    assert (answer.body["error"], answer.body["field"], answer.body["rule"]) == ("InvalidRequest", field, rule)
+    assert (answer.body["error"], answer.body["field"], answer.body["rule"]) == (
+        "InvalidRequest",
+        field,
+        rule,
+    )
 
 
 def test_requests_aws_refuses_are_422_and_start_nothing(sandbox, targets, gateway):
@@ -175,7 +245,10 @@ def test_requests_aws_refuses_are_422_and_start_nothing(sandbox, targets, gatewa
     targets.alarm("orders-firing", "orders", state="ALARM")
     targets.hook("orders-smoke")
     targets.lambdas.update_alias(
-        FunctionName="busy", Name="live", FunctionVersion="1", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}}
+        FunctionName="busy",
+        Name="live",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
     )
     cases = [
         ("unknown function", GOOD | {"function": "nothing-here"}, "function"),
@@ -187,7 +260,11 @@ def test_requests_aws_refuses_are_422_and_start_nothing(sandbox, targets, gatewa
         ("unknown alarm", GOOD | {"alarms": ["orders-errors", "no-such-alarm"]}, "alarms"),
         ("alarm already firing", GOOD | {"alarms": ["orders-firing"]}, "alarms"),
         ("unknown pre-traffic hook", GOOD | {"hooks": {"pre_traffic": "no-such-hook"}}, "hooks.pre_traffic"),
-        ("unknown post-traffic hook", GOOD | {"hooks": {"post_traffic": "no-such-hook"}}, "hooks.post_traffic"),
+        (
+            "unknown post-traffic hook",
+            GOOD | {"hooks": {"post_traffic": "no-such-hook"}},
+            "hooks.post_traffic",
+        ),
         (
             "code changed since code_sha256",
             {"function": "orders", "alias": "live", "publish": True, "code_sha256": "bm90IHRoZSBjb2Rl"},

@@ -11,10 +11,24 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 VERSION_RE = re.compile(r"^[1-9][0-9]*$")
+# An IAM role ARN (optionally with a path), and an STS external id (AWS's own limits and characters).
+ROLE_ARN_PATTERN = r"^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/(?:[A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}$"
+EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$"
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def published_version(value: Any) -> Any:
+    """A published version number as a string ("7"; 7 is accepted), never $LATEST."""
+    if isinstance(value, bool):
+        raise ValueError("version must be a published version number")
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, str) and not VERSION_RE.match(value):
+        raise ValueError(f"version must be a published version number (digits), not {value!r}")
+    return value
 
 
 class Status(StrEnum):
@@ -136,6 +150,14 @@ class PromotionRequest(BaseModel):
         default=0, ge=0, le=86_400, description="after 100%, an alarm still returns the alias to stable"
     )
     reason: str = Field(default="", max_length=1000)
+    role_arn: str | None = Field(
+        default=None,
+        pattern=ROLE_ARN_PATTERN,
+        description="role to assume for a target in another account (arn:aws:iam::<account>:role/<name>)",
+    )
+    external_id: str | None = Field(
+        default=None, pattern=EXTERNAL_ID_PATTERN, description="external id the role's trust policy requires"
+    )
 
     @field_validator("version", mode="before")
     @classmethod
@@ -156,6 +178,8 @@ class PromotionRequest(BaseModel):
             raise ValueError("give exactly one of 'version' or 'publish': true")
         if self.code_sha256 and not self.publish:
             raise ValueError("code_sha256 is only used with 'publish': true")
+        if self.external_id and not self.role_arn:
+            raise ValueError("external_id is only used with role_arn")
         return self
 
 
@@ -168,6 +192,27 @@ class PipelinePromotionRequest(BaseModel):
     pipeline: str = Field(min_length=1, max_length=64)
     to: str = Field(min_length=1, max_length=64, description="target environment")
     reason: str = Field(default="", max_length=1000)
+    version: str | None = Field(
+        default=None,
+        description="a version of the previous environment's function; must be the one it runs now, "
+        "unless override (where the pipeline allows it)",
+    )
+    override: bool = Field(default=False, description="skip the guards: version and SUCCEEDED in the previous env")
+    override_reason: str = Field(
+        default="", max_length=1000, validate_default=True, description="required with override"
+    )
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_published(cls, value: Any) -> Any:
+        return published_version(value)
+
+    @field_validator("override_reason")
+    @classmethod
+    def _reason_given(cls, value: str, info: Any) -> str:
+        if info.data.get("override") and not value.strip():
+            raise ValueError("override needs a reason: say why the guards are skipped")
+        return value
 
 
 class ScheduleRequest(BaseModel):
@@ -235,9 +280,214 @@ class Schedule(BaseModel):
 
 
 class ScheduleFired(BaseModel):
-    """What EventBridge Scheduler sends the trigger function."""
+    """What EventBridge Scheduler sends the trigger function: a schedule of ours (POST /schedules),
+    or a promotion written into a template-defined schedule (a release train)."""
 
-    schedule_id: str = Field(min_length=1)
+    model_config = ConfigDict(extra="forbid")
+
+    schedule_id: str | None = Field(default=None, min_length=1)
+    promotion: PromotionRequest | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ScheduleFired:
+        if (self.schedule_id is None) == (self.promotion is None):
+            raise ValueError("give exactly one of 'schedule_id' or 'promotion'")
+        return self
+
+
+# --- pipelines: named, ordered environments (DESIGN.md §4) -------------------------------------
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+HOURS_PATTERN = r"^(?:[01]\d|2[0-3]):[0-5]\d-(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$"
+
+
+class FreezePeriod(BaseModel):
+    """A one-off freeze: from ``start`` to ``end`` (ISO 8601 with a UTC offset), end excluded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: datetime = Field(description="e.g. 2026-12-20T00:00:00+01:00")
+    end: datetime = Field(description="after start, e.g. 2027-01-04T08:00:00+01:00")
+    reason: str = Field(default="", max_length=200)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _has_offset(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a UTC offset, e.g. 2026-12-20T00:00:00+01:00 or ...Z")
+        return value
+
+    @field_validator("end")
+    @classmethod
+    def _after_start(cls, value: datetime, info: Any) -> datetime:
+        start = info.data.get("start")
+        if start is not None and value <= start:
+            raise ValueError(f"end {value.isoformat()} must be after start {start.isoformat()}")
+        return value
+
+
+class WeeklyFreeze(BaseModel):
+    """A recurring freeze: on each of ``days``, during ``hours`` (local time of ``timezone``).
+
+    ``hours`` is ``HH:MM-HH:MM``; ``24:00`` ends at midnight; an end at or before the start runs
+    past midnight into the next day (``22:00-06:00`` on fri is Friday 22:00 to Saturday 06:00).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: list[Weekday] = Field(min_length=1, max_length=7, description="mon, tue, wed, thu, fri, sat, sun")
+    hours: str = Field(default="00:00-24:00", pattern=HOURS_PATTERN, description="HH:MM-HH:MM, e.g. 16:00-24:00")
+    timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Berlin")
+    reason: str = Field(default="", max_length=200)
+
+    @field_validator("days")
+    @classmethod
+    def _unique_days(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each day may appear once")
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        start, end = value.split("-")
+        if start == end:
+            raise ValueError(f"hours {value!r} is empty: start and end are equal (00:00-24:00 is a whole day)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str) -> str:
+        from .cron import timezone_error
+
+        if error := timezone_error(value):
+            raise ValueError(error)
+        return value
+
+
+def _freeze_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "weekly" if "days" in value or "hours" in value else "period"
+    return "weekly" if isinstance(value, WeeklyFreeze) else "period"
+
+
+FreezeWindow = Annotated[
+    Annotated[FreezePeriod, Tag("period")] | Annotated[WeeklyFreeze, Tag("weekly")],
+    Discriminator(_freeze_kind),
+]
+
+
+class Environment(BaseModel):
+    """One stage of a pipeline: a target (function and alias, maybe in another account through a
+    role) with its own strategy, gates and guards."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=NAME_PATTERN, description="e.g. dev, staging, prod")
+    function: str = Field(min_length=1, max_length=170, description="function name or ARN")
+    alias: str = Field(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9_-]*[a-zA-Z_-][a-zA-Z0-9_-]*$")
+    role_arn: str | None = Field(
+        default=None, pattern=ROLE_ARN_PATTERN, description="role to assume: the function is in that account"
+    )
+    external_id: str | None = Field(default=None, pattern=EXTERNAL_ID_PATTERN)
+    strategy: StrategySpec = Field(default_factory=CanaryStrategy)
+    alarms: list[str] = Field(default_factory=list, max_length=20)
+    hooks: Hooks = Field(default_factory=Hooks)
+    insufficient_data: Literal["fail", "pass"] = "fail"
+    watch_seconds: int = Field(default=0, ge=0, le=86_400)
+    protected: bool = Field(default=False, description="a promotion waits in AWAITING_APPROVAL")
+    approval_by_other: bool = Field(
+        default=False, description="with protected: the approver must not be who started the promotion"
+    )
+    freeze_windows: list[FreezeWindow] = Field(default_factory=list, max_length=50)
+
+    @field_validator("external_id")
+    @classmethod
+    def _needs_role(cls, value: str | None, info: Any) -> str | None:
+        if value is not None and not info.data.get("role_arn"):
+            raise ValueError("external_id is only used with role_arn")
+        return value
+
+    @field_validator("approval_by_other")
+    @classmethod
+    def _needs_protected(cls, value: bool, info: Any) -> bool:
+        if value and not info.data.get("protected"):
+            raise ValueError("approval_by_other needs protected: true")
+        return value
+
+    @field_validator("function")
+    @classmethod
+    def _arn_matches_role(cls, value: str, info: Any) -> str:
+        parts = value.split(":")
+        role = info.data.get("role_arn")
+        if role and len(parts) >= 7 and parts[0] == "arn" and parts[4] != role.split(":")[4]:
+            raise ValueError(
+                f"the function ARN is in account {parts[4]} but role_arn is in account {role.split(':')[4]}"
+            )
+        return value
+
+
+class PipelineDefinition(BaseModel):
+    """What ``PUT /pipelines/{name}`` takes (the name may be repeated; it must match the path)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, pattern=NAME_PATTERN, description="optional; must match the path")
+    description: str = Field(default="", max_length=500)
+    environments: list[Environment] = Field(min_length=1, max_length=20, description="in promotion order")
+    allow_override: bool = Field(
+        default=False, description="a promotion may skip the guards with override and a reason"
+    )
+
+    @field_validator("environments")
+    @classmethod
+    def _unique_names(cls, value: list[Environment]) -> list[Environment]:
+        seen: set[str] = set()
+        for env in value:
+            if env.name in seen:
+                raise ValueError(f"environment names must be unique: {env.name!r} appears more than once")
+            seen.add(env.name)
+        targets: dict[tuple[str, str, str | None], str] = {}
+        for env in value:
+            key = (env.function, env.alias, env.role_arn)
+            if key in targets:
+                raise ValueError(f"environments {targets[key]!r} and {env.name!r} are the same target")
+            targets[key] = env.name
+        return value
+
+
+class Pipeline(PipelineDefinition):
+    name: str = Field(pattern=NAME_PATTERN)
+
+    def environment(self, name: str) -> tuple[int, Environment]:
+        for index, env in enumerate(self.environments):
+            if env.name == name:
+                return index, env
+        raise KeyError(name)
+
+
+class PipelineRecord(BaseModel):
+    """A stored pipeline and who changed it last."""
+
+    pipeline: Pipeline
+    created_by: str = "unknown"
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_by: str = "unknown"
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PromotionOrigin(BaseModel):
+    """Where a pipeline promotion's candidate came from."""
+
+    pipeline: str
+    environment: str
+    source_environment: str | None = None
+    source_function_arn: str | None = None
+    source_version: str | None = None
+    code_sha256: str | None = Field(default=None, description="CodeSha256 of the source and the candidate")
+    copied: bool = Field(default=False, description="the artifact was carried to another function and published")
+    override_reason: str | None = Field(default=None, description="set when the guards were skipped")
 
 
 # --- the promotion record ---------------------------------------------------------------------
@@ -287,6 +537,10 @@ class Promotion(BaseModel):
     signal: Signal | None = Field(default=None, description="latest unhandled request from outside")
     task_token: str | None = Field(default=None, description="token of the wait the workflow is in")
     execution_arn: str | None = None
+    role_arn: str | None = Field(default=None, description="role assumed for every call on the target")
+    external_id: str | None = None
+    approval_by_other: bool = Field(default=False, description="the approver must not be the starter")
+    origin: PromotionOrigin | None = Field(default=None, description="pipeline promotions: where it came from")
     created_by: str = "unknown"
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -362,3 +616,30 @@ class FunctionInventory(BaseModel):
     function: str
     function_arn: str
     aliases: list[AliasInventory] = Field(default_factory=list)
+
+
+class EnvironmentInventory(BaseModel):
+    """One environment of a pipeline as AWS has it now, and what the control plane did to it."""
+
+    name: str
+    function: str
+    function_arn: str | None = None
+    alias: str
+    role_arn: str | None = None
+    protected: bool = False
+    version: str | None = None
+    code_sha256: str | None = None
+    weights: dict[str, float] = Field(default_factory=dict, description="extra versions and their share")
+    frozen_until: datetime | None = Field(default=None, description="a freeze window is on until then")
+    active_promotion: Promotion | None = None
+    last_promotion: Promotion | None = None
+    drift: bool | None = Field(
+        default=None, description="the alias is not where the control plane left it (None: no promotion yet)"
+    )
+    drift_reason: str = ""
+    error: str | None = Field(default=None, description="why this environment could not be read")
+
+
+class PipelineInventory(BaseModel):
+    record: PipelineRecord
+    environments: list[EnvironmentInventory]

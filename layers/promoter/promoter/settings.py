@@ -11,7 +11,7 @@ class Settings(BaseModel):
     state_machine_arn: str = Field(default="", description="PromotionStateMachine ARN")
     region: str = "us-east-1"
     event_bus_name: str = ""
-    idempotency_table: str = Field(default="", description="DynamoDB table of the API's Idempotency-Key records")
+    idempotency_table: str = Field(default="", description="table of the API's Idempotency-Key records")
     scheduler_group: str = Field(default="", description="EventBridge Scheduler group of our schedules")
     scheduler_role_arn: str = Field(default="", description="role Scheduler assumes to invoke the trigger")
     trigger_function_arn: str = Field(default="", description="function a schedule invokes")
