@@ -44,6 +44,7 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.transitions
 	$(BIN)/python -m bench.import_time
+	$(BIN)/python -m bench.sandbox_wall_time
 
 ## build: sam build for arm64 / python3.13 (needs python3.13 on PATH, e.g. from pyenv)
 build: $(STAMP)

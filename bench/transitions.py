@@ -12,6 +12,7 @@ import statistics
 import time
 
 from promoter.models import PromotionRequest
+
 from sandbox import Sandbox
 from sandbox.targets import Targets
 

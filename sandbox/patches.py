@@ -62,7 +62,9 @@ _APPLIED = threading.Lock()
 _applied = False
 EXTRA_ENV: dict[str, str] = {}
 # Every alias write the sandbox accepted, as AWS saw it: (function, alias, version, weights).
-ALIAS_WRITES: list[tuple[str, str, str, dict[str, float]]] = []  # added to every function's environment (endpoint, trace off, ...)
+ALIAS_WRITES: list[
+    tuple[str, str, str, dict[str, float]]
+] = []  # added to every function's environment (endpoint, trace off, ...)
 
 
 def apply(time_scale: float = 1.0, extra_env: dict[str, str] | None = None) -> None:
@@ -255,7 +257,7 @@ def _patch_cloudformation_schedule_groups() -> None:
         @classmethod
         def create_from_cloudformation_json(  # type: ignore[override]
             cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any
-        ) -> "ScheduleGroupResource":
+        ) -> ScheduleGroupResource:
             name = cloudformation_json.get("Properties", {}).get("Name", resource_name)
             return cls(scheduler_backends[account_id][region_name].create_schedule_group(name, tags=[]))
 
@@ -275,7 +277,9 @@ def _patch_cloudformation_refs() -> None:
 def _patch_step_functions() -> None:
     # CloudFormation creates state machines in the backend that cannot execute, and ignores
     # DefinitionSubstitutions: use the backend that executes, and substitute as AWS does.
-    def create_state_machine(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any):
+    def create_state_machine(
+        cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any
+    ):
         props = cloudformation_json["Properties"]
         substitutions = props.get("DefinitionSubstitutions") or {}
         definition = re.sub(
@@ -390,4 +394,3 @@ def _patch_dynamodb_atomic_writes() -> None:
                 return __original(self, *args, **kwargs)
 
         setattr(backend, name, atomic)
-

@@ -87,10 +87,8 @@ def unpack(code: bytes, sha: str) -> Path:
         with zipfile.ZipFile(io.BytesIO(code)) as archive:
             archive.extractall(staging)
         _CACHE.mkdir(parents=True, exist_ok=True)
-        try:
+        with contextlib.suppress(OSError):  # another thread unpacked it first
             staging.rename(target)
-        except OSError:  # another thread unpacked it first
-            pass
     return target
 
 
@@ -115,13 +113,18 @@ def _load_handler(code_dir: Path, handler: str) -> Any:
 
 @contextlib.contextmanager
 def _environment(values: dict[str, str]) -> Any:
-    saved = dict(os.environ)
+    """Set the function's variables, then put back exactly what was there. Never clears the whole
+    environment: other threads (the sandbox server's API, moto) read it meanwhile."""
+    before = dict(os.environ)
     os.environ.update(values)
     try:
         yield
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        for key in [k for k in os.environ if k not in before]:
+            os.environ.pop(key, None)
+        for key, value in before.items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
 
 
 def run(
@@ -139,7 +142,7 @@ def run(
             for candidate in (layer / "python", layer):
                 if candidate.exists() and str(candidate) not in sys.path:
                     sys.path.append(str(candidate))
-        with _environment(env), (STDOUT.capture() if STDOUT else contextlib.nullcontext(io.StringIO())) as logs:
+        with _environment(env), STDOUT.capture() if STDOUT else contextlib.nullcontext(io.StringIO()) as logs:
             context._deadline = time.monotonic() + context.timeout_seconds
             try:
                 result = _load_handler(code_dir, handler)(event, context)

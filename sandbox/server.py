@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import signal
@@ -24,11 +23,10 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from . import patches, runner
+from . import patches
 from .core import FAKE_CREDENTIALS, FUNCTION_ENV
 from .deploy import deploy
 
@@ -45,28 +43,6 @@ OUTPUT_SETTINGS = {
     "EventBusName": "EVENT_BUS_NAME",
     "IdempotencyTableName": "IDEMPOTENCY_TABLE",
 }  # printed last at start-up; tests and scripts may wait for it
-
-
-@contextlib.contextmanager
-def steady_environment(values: dict[str, str]) -> Iterator[None]:
-    """Like ``runner._environment``, without a moment where the whole environment is empty.
-
-    runner restores os.environ with ``clear()`` then ``update()``. In this server other threads
-    (API requests reading their settings, moto building clients from ``MOTO_PORT``) run during
-    that restore and can find ``PROMOTIONS_TABLE`` or ``AWS_ENDPOINT_URL`` missing. Here a variable
-    present before and after the invocation never disappears; what the function added or changed
-    is put back as it was.
-    """
-    before = dict(os.environ)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key in [k for k in os.environ if k not in before]:
-            os.environ.pop(key, None)
-        for key, value in before.items():
-            if os.environ.get(key) != value:
-                os.environ[key] = value
 
 
 class PortInUse(RuntimeError):
@@ -155,7 +131,6 @@ class SandboxServer:
         os.environ.pop("AWS_PROFILE", None)  # never reach a real account from here
         os.environ.update(self.environment() | FUNCTION_ENV)
         patches.apply(self.time_scale, FUNCTION_ENV | self.environment())
-        runner._environment = steady_environment  # threads of this server read os.environ meanwhile
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
         self._moto.start()

@@ -14,12 +14,14 @@ MANAGED_TAGS = {"promoter:managed": "true"}
 ROLE_POLICY = json.dumps(
     {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
 )
 
 # A target whose behaviour is fixed per version: `fail` makes it raise on every call.
-SAMPLE_HANDLER = '''
+SAMPLE_HANDLER = """
 import os
 
 BUILD = {build!r}
@@ -30,12 +32,12 @@ def handler(event, context):
     if FAIL:
         raise RuntimeError("build " + BUILD + " is broken")
     return {{"build": BUILD, "version": os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")}}
-'''
+"""
 
-HOOK_HANDLER = '''
+HOOK_HANDLER = """
 def handler(event, context):
     return {{"passed": {passed!r}, "seen": event}}
-'''
+"""
 
 
 def zip_source(source: str, filename: str = "app.py") -> bytes:
@@ -86,8 +88,13 @@ class Targets:
             code = zip_source(SAMPLE_HANDLER.format(build=build, fail=build in failing))
             if index == 0:
                 self.lambdas.create_function(
-                    FunctionName=name, Runtime="python3.13", Role=role_arn, Handler="app.handler",
-                    Code={"ZipFile": code}, Tags=tags, Architectures=["arm64"],
+                    FunctionName=name,
+                    Runtime="python3.13",
+                    Role=role_arn,
+                    Handler="app.handler",
+                    Code={"ZipFile": code},
+                    Tags=tags,
+                    Architectures=["arm64"],
                 )
             else:
                 self.lambdas.update_function_code(FunctionName=name, ZipFile=code)
@@ -97,16 +104,27 @@ class Targets:
 
     def hook(self, name: str, *, passed: bool = True) -> str:
         self.lambdas.create_function(
-            FunctionName=name, Runtime="python3.13", Role=self.role(), Handler="app.handler",
-            Code={"ZipFile": zip_source(HOOK_HANDLER.format(passed=passed))}, Tags=MANAGED_TAGS,
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=self.role(),
+            Handler="app.handler",
+            Code={"ZipFile": zip_source(HOOK_HANDLER.format(passed=passed))},
+            Tags=MANAGED_TAGS,
         )
         return name
 
     def alarm(self, name: str, function: str, *, state: str = "OK") -> str:
         self.cloudwatch.put_metric_alarm(
-            AlarmName=name, Namespace="AWS/Lambda", MetricName="Errors", Statistic="Sum",
-            Dimensions=[{"Name": "FunctionName", "Value": function}], Period=60, EvaluationPeriods=1,
-            Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+            AlarmName=name,
+            Namespace="AWS/Lambda",
+            MetricName="Errors",
+            Statistic="Sum",
+            Dimensions=[{"Name": "FunctionName", "Value": function}],
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
         )
         self.set_alarm(name, state)
         return name

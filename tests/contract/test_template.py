@@ -94,7 +94,9 @@ def test_cfn_lint_would_catch_a_broken_asl(tmp_path):
     assert "E3601" in run(BIN / "cfn-lint", path).stdout
 
 
-@pytest.mark.skipif(not STATELINT.exists() and not shutil.which("npm"), reason="statelint needs npm (make venv installs it)")
+@pytest.mark.skipif(
+    not STATELINT.exists() and not shutil.which("npm"), reason="statelint needs npm (make venv installs it)"
+)
 def test_asl_passes_statelint():
     result = run(STATELINT, ASL)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,9 +1,8 @@
 """Request validation names the field and the rule."""
 
 import pytest
-from pydantic import ValidationError
-
 from promoter.models import PromotionRequest
+from pydantic import ValidationError
 
 
 def fields_of(error: ValidationError) -> set[str]:

@@ -3,10 +3,15 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
-
-from promoter.models import AllAtOnceStrategy, CanaryStrategy, CustomStrategy, LinearStrategy, PromotionRequest
+from promoter.models import (
+    AllAtOnceStrategy,
+    CanaryStrategy,
+    CustomStrategy,
+    LinearStrategy,
+    PromotionRequest,
+)
 from promoter.strategies import steps_for
+from pydantic import ValidationError
 
 
 def assert_well_formed(steps):

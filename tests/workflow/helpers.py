@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from promoter.models import PromotionRequest
+
 from sandbox import Sandbox, patches
 
 

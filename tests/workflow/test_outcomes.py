@@ -3,6 +3,7 @@
 import threading
 
 from promoter.models import Status
+
 from tests.workflow.helpers import alias_writes, assert_settled, lock_holder, request
 
 

@@ -18,6 +18,14 @@ ALLOWED_SIGNALS: dict[Signal, frozenset[Status]] = {
 
 NextMove = Literal["next", "promote", "pause"]
 
+# Signals that end a wait of the workflow early, by the kind of wait (abort ends any of them).
+WAKES: dict[str, frozenset[Signal]] = {
+    "approval": frozenset({Signal.APPROVE}),
+    "bake": frozenset({Signal.PROMOTE_NOW, Signal.PAUSE}),
+    "watch": frozenset({Signal.PROMOTE_NOW, Signal.PAUSE}),
+    "pause": frozenset({Signal.RESUME, Signal.PROMOTE_NOW}),
+}
+
 
 def ensure_signal_allowed(promotion: Promotion, signal: Signal) -> None:
     if promotion.status not in ALLOWED_SIGNALS[signal]:

@@ -47,6 +47,19 @@ class InvalidTransition(PromoterError):
     status_code = 409
 
 
+class Frozen(PromoterError):
+    """The target environment is inside a freeze window; ``frozen_until`` says when it ends."""
+
+    status_code = 409
+
+
+class NotAllowed(PromoterError):
+    """The caller may not do this here, e.g. approve a promotion they started when the
+    environment needs another principal's approval."""
+
+    status_code = 403
+
+
 # --- ends a running promotion (the ASL catches these by name) -------------------------------
 class AlarmFired(PromoterError):
     """A watched alarm is in ALARM (or INSUFFICIENT_DATA under the 'fail' policy)."""

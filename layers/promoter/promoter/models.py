@@ -20,6 +20,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def role_arn(value: str | None) -> str | None:
+    """An IAM role ARN, or a clear error naming the expected shape."""
+    if value is not None and not re.match(ROLE_ARN_PATTERN, value):
+        raise ValueError(f"{value!r} is not an IAM role ARN: use arn:aws:iam::<12-digit account>:role/<name>")
+    return value
+
+
 def published_version(value: Any) -> Any:
     """A published version number as a string ("7"; 7 is accepted), never $LATEST."""
     if isinstance(value, bool):
@@ -152,12 +159,17 @@ class PromotionRequest(BaseModel):
     reason: str = Field(default="", max_length=1000)
     role_arn: str | None = Field(
         default=None,
-        pattern=ROLE_ARN_PATTERN,
+        json_schema_extra={"pattern": ROLE_ARN_PATTERN},
         description="role to assume for a target in another account (arn:aws:iam::<account>:role/<name>)",
     )
     external_id: str | None = Field(
         default=None, pattern=EXTERNAL_ID_PATTERN, description="external id the role's trust policy requires"
     )
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role_arn_format(cls, value: str | None) -> str | None:
+        return role_arn(value)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -337,7 +349,11 @@ class WeeklyFreeze(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: list[Weekday] = Field(min_length=1, max_length=7, description="mon, tue, wed, thu, fri, sat, sun")
-    hours: str = Field(default="00:00-24:00", pattern=HOURS_PATTERN, description="HH:MM-HH:MM, e.g. 16:00-24:00")
+    hours: str = Field(
+        default="00:00-24:00",
+        json_schema_extra={"pattern": HOURS_PATTERN},
+        description="HH:MM-HH:MM, e.g. 16:00-24:00 (24:00 is midnight at the end of the day)",
+    )
     timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Berlin")
     reason: str = Field(default="", max_length=200)
 
@@ -351,6 +367,8 @@ class WeeklyFreeze(BaseModel):
     @field_validator("hours")
     @classmethod
     def _not_empty(cls, value: str) -> str:
+        if not re.match(HOURS_PATTERN, value):
+            raise ValueError(f"hours {value!r} must be HH:MM-HH:MM, e.g. 16:00-24:00 or 22:00-06:00")
         start, end = value.split("-")
         if start == end:
             raise ValueError(f"hours {value!r} is empty: start and end are equal (00:00-24:00 is a whole day)")
@@ -388,7 +406,9 @@ class Environment(BaseModel):
     function: str = Field(min_length=1, max_length=170, description="function name or ARN")
     alias: str = Field(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9_-]*[a-zA-Z_-][a-zA-Z0-9_-]*$")
     role_arn: str | None = Field(
-        default=None, pattern=ROLE_ARN_PATTERN, description="role to assume: the function is in that account"
+        default=None,
+        json_schema_extra={"pattern": ROLE_ARN_PATTERN},
+        description="role to assume: the function is in that account (arn:aws:iam::<account>:role/<name>)",
     )
     external_id: str | None = Field(default=None, pattern=EXTERNAL_ID_PATTERN)
     strategy: StrategySpec = Field(default_factory=CanaryStrategy)
@@ -401,6 +421,11 @@ class Environment(BaseModel):
         default=False, description="with protected: the approver must not be who started the promotion"
     )
     freeze_windows: list[FreezeWindow] = Field(default_factory=list, max_length=50)
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role_arn_format(cls, value: str | None) -> str | None:
+        return role_arn(value)
 
     @field_validator("external_id")
     @classmethod

@@ -14,7 +14,15 @@ from typing import Protocol
 from .aws.dynamodb import ScheduleStore
 from .aws.scheduler import SchedulerAdapter
 from .errors import InvalidRequest, NotFound, PromoterError
-from .models import PipelinePromotionRequest, Promotion, PromotionRequest, Schedule, ScheduleRequest, ScheduleRun, utcnow
+from .models import (
+    PipelinePromotionRequest,
+    Promotion,
+    PromotionRequest,
+    Schedule,
+    ScheduleRequest,
+    ScheduleRun,
+    utcnow,
+)
 from .service import PromoterService
 
 

@@ -18,7 +18,16 @@ from .aws.dynamodb import PromotionStore
 from .aws.events import STATUS_CHANGED, EventsAdapter
 from .aws.lambda_ import AliasState, LambdaAdapter
 from .aws.stepfunctions import WorkflowAdapter
-from .errors import AlarmFired, AliasDrift, HookFailed, InvalidRequest, NotFound, PromotionAborted, PromotionEnded
+from .errors import (
+    AlarmFired,
+    AliasDrift,
+    HookFailed,
+    InvalidRequest,
+    NotFound,
+    PromotionAborted,
+    PromotionEnded,
+    TargetBusy,
+)
 from .models import (
     AliasInventory,
     AliasTarget,
@@ -34,6 +43,7 @@ from .settings import Settings
 from .strategies import steps_for
 
 WORKFLOW = "workflow"
+NEXT_MOVE_WORDS = {"next": "next step", "promote": "promoting", "pause": "pausing"}
 
 
 def execution_arn_for(state_machine_arn: str, name: str) -> str:
@@ -72,6 +82,9 @@ class PromoterService:
         function = self.lambdas.get_function(request.function)
         config, tags = function["Configuration"], function.get("Tags") or {}
         self._ensure_managed(request.function, tags)
+        target = f"{config['FunctionArn']}:{request.alias}"
+        if holder := self.store.lock_holder(target):  # busy wins over "alias is mid-shift"
+            raise TargetBusy(f"{target} is busy with promotion {holder}", field="alias", active_promotion=holder)
         alias = self.lambdas.get_alias(request.function, request.alias)
         if not alias.is_settled:
             raise InvalidRequest(
@@ -204,7 +217,7 @@ class PromoterService:
         return {"approval": promotion.approval, "step": 0, "move": first_move}
 
     def wait(self, promotion_id: str, token: str, kind: str) -> None:
-        """Park the workflow on ``token`` (approval, bake or pause); answer at once if a signal waits."""
+        """Park the workflow on ``token`` (approval, bake, pause, watch); answer at once if a signal waits."""
 
         def park(p: Promotion) -> None:
             p.task_token = token
@@ -216,11 +229,7 @@ class PromoterService:
         pending = promotion.signal
         if pending is Signal.ABORT:
             self.workflow.fail(token, "PromotionAborted", "aborted on request")
-        elif kind == "approval" and pending is Signal.APPROVE:
-            self.workflow.succeed(token, {"signal": pending.value})
-        elif kind in {"bake", "watch"} and pending in {Signal.PROMOTE_NOW, Signal.PAUSE}:
-            self.workflow.succeed(token, {"signal": pending.value})
-        elif kind == "pause" and pending in {Signal.RESUME, Signal.PROMOTE_NOW}:
+        elif pending in decisions.WAKES[kind]:
             self.workflow.succeed(token, {"signal": pending.value})
 
     def run_hook(self, promotion_id: str, phase: str) -> dict[str, Any]:
@@ -273,7 +282,8 @@ class PromoterService:
             p.current_weight = planned.weight
             p.current_step = step
             p.steps[step].started_at = utcnow()
-            p.record(WORKFLOW, "shifted", f"{planned.weight:.0%} to version {p.candidate_version}", weight=planned.weight)
+            message = f"{planned.weight:.0%} to version {p.candidate_version}"
+            p.record(WORKFLOW, "shifted", message, weight=planned.weight)
 
         self._mutate(promotion_id, shifted)
         return {"step": step, "bake_seconds": planned.bake_seconds}
@@ -294,7 +304,7 @@ class PromoterService:
                 p.record(WORKFLOW, "resumed")
             if p.signal in {Signal.PAUSE, Signal.PROMOTE_NOW, Signal.RESUME}:
                 p.signal = None
-            p.record(WORKFLOW, "checked", f"step {step + 1}: gates passed, next: {move}")
+            p.record(WORKFLOW, "checked", f"step {step + 1}: gates passed; {NEXT_MOVE_WORDS[move]}")
 
         self._mutate(promotion_id, checked)
         return {"move": move, "step": step + 1}
@@ -351,7 +361,8 @@ class PromoterService:
         try:
             written = self._write_alias(promotion, promotion.stable_version, {}, alias)
         except AliasDrift as drift:
-            return {"status": Status.FAILED.value, "reason": f"drift during rollback after {cause}: {drift}; left as it is"}
+            reason = f"drift during rollback after {cause}: {drift}; left as it is"
+            return {"status": Status.FAILED.value, "reason": reason}
 
         def rolled_back(p: Promotion) -> None:
             self._wrote(p, written)

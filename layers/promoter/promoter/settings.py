@@ -1,6 +1,7 @@
 """Typed settings from the environment. No other module reads os.environ."""
 
 import os
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
