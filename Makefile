@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.transitions
 	$(BIN)/python -m bench.import_time
 	$(BIN)/python -m bench.sandbox_wall_time
+	$(BIN)/python -m bench.rollback_latency
 
 ## build: sam build for arm64 / python3.13 (needs python3.13 on PATH, e.g. from pyenv)
 build: $(STAMP)

@@ -64,6 +64,7 @@ class Sandbox:
         self._saved_env = dict(os.environ)
         os.environ.update(FAKE_CREDENTIALS | {"AWS_DEFAULT_REGION": self.region})
         patches.apply(self.time_scale, FUNCTION_ENV)
+        patches.ALIAS_WRITES.clear()  # what this sandbox's Lambda saw, not a previous one's
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         self.outputs = deploy(self.stack_name, self.region, template_path=self.template_path)

@@ -36,13 +36,16 @@ DEFAULT_API_PORT = 8080
 READY_LINE = "sandbox ready"
 API_FUNCTION = "ApiFunction"  # logical id of the API's function in template.yaml
 # What the API reads from its environment (promoter.settings), and the stack outputs that give it.
-API_SETTINGS = ("PROMOTIONS_TABLE", "STATE_MACHINE_ARN", "EVENT_BUS_NAME", "IDEMPOTENCY_TABLE")
 OUTPUT_SETTINGS = {
     "PromotionsTableName": "PROMOTIONS_TABLE",
     "StateMachineArn": "STATE_MACHINE_ARN",
     "EventBusName": "EVENT_BUS_NAME",
     "IdempotencyTableName": "IDEMPOTENCY_TABLE",
-}  # printed last at start-up; tests and scripts may wait for it
+    "ScheduleGroupName": "SCHEDULER_GROUP",
+    "SchedulerRoleArn": "SCHEDULER_ROLE_ARN",
+    "TriggerFunctionArn": "TRIGGER_FUNCTION_ARN",
+}
+API_SETTINGS = tuple(OUTPUT_SETTINGS.values())  # printed last at start-up; tests and scripts may wait for it
 
 
 class PortInUse(RuntimeError):

@@ -14,7 +14,6 @@ TIME_SCALE = 50.0
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(time_scale=TIME_SCALE) as box:
-        patches.ALIAS_WRITES.clear()
         yield box
 
 

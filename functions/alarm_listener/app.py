@@ -18,7 +18,7 @@ def handler(event: AlarmStateChangeEvent, context: LambdaContext) -> dict:
     if alarm.state.value != "ALARM":
         logger.info("alarm left ALARM; nothing to do", extra={"alarm": alarm.alarmName})
         return {"alarm": alarm.alarmName, "promotions": []}
-    outcomes = service().alarm_fired(alarm.alarmName, alarm.state.reason)
+    outcomes = service().alarm_fired(alarm.alarmName, alarm.state.reason, account=event.account)
     for outcome in outcomes:
         logger.info("alarm event handled", extra={"alarm": alarm.alarmName, **outcome})
     if not outcomes:

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from .errors import AlarmFired, InvalidTransition, PromotionAborted
+from .errors import AlarmFired, InvalidTransition, NotAllowed, PromotionAborted
 from .models import Promotion, Signal, Status
 
 # Which statuses each outside signal may act on. Anything else is a 409.
@@ -34,6 +34,17 @@ def ensure_signal_allowed(promotion: Promotion, signal: Signal) -> None:
             f"cannot {signal.value.replace('_', '-')} a promotion that is {promotion.status}; "
             f"allowed only when {allowed}",
             current_status=promotion.status.value,
+        )
+
+
+def ensure_approver(promotion: Promotion, signal: Signal, actor: str) -> None:
+    """A protected environment with ``approval_by_other``: whoever started the promotion may not
+    approve it (four eyes). Other signals, abort included, stay open to the starter."""
+    if signal is Signal.APPROVE and promotion.approval_by_other and actor == promotion.created_by:
+        raise NotAllowed(
+            f"{actor} started this promotion; its environment needs approval by a different principal",
+            field="actor",
+            started_by=promotion.created_by,
         )
 
 

@@ -18,6 +18,7 @@ from .aws.dynamodb import PromotionStore
 from .aws.events import STATUS_CHANGED, EventsAdapter
 from .aws.lambda_ import AliasState, LambdaAdapter
 from .aws.stepfunctions import WorkflowAdapter
+from .aws.sts import RoleSessions
 from .errors import (
     AlarmFired,
     AliasDrift,
@@ -33,6 +34,7 @@ from .models import (
     AliasTarget,
     FunctionInventory,
     Promotion,
+    PromotionOrigin,
     PromotionRequest,
     Signal,
     Status,
@@ -65,6 +67,7 @@ class PromoterService:
         store: PromotionStore | None = None,
         workflow: WorkflowAdapter | None = None,
         events: EventsAdapter | None = None,
+        roles: RoleSessions | None = None,
     ) -> None:
         self.settings = settings
         self.lambdas = lambdas or LambdaAdapter()
@@ -72,29 +75,39 @@ class PromoterService:
         self.store = store or PromotionStore(settings.table_name)
         self.workflow = workflow or WorkflowAdapter()
         self.events = events or EventsAdapter()
+        self.roles = roles or RoleSessions(settings.region)
+
+    # === which account: the control plane's own, or a target account through its role ===========
+    def _lambdas_for(self, target: Promotion | PromotionRequest) -> LambdaAdapter:
+        """Lambda calls for a promotion (or request) go through its role when it has one."""
+        if not target.role_arn:
+            return self.lambdas
+        return self.roles.adapters(target.role_arn, target.external_id).lambdas
+
+    def _alarms_for(self, target: Promotion | PromotionRequest) -> AlarmsAdapter:
+        """Alarms live in the target's account: read them through the same role."""
+        if not target.role_arn:
+            return self.alarms
+        return self.roles.adapters(target.role_arn, target.external_id).alarms
 
     # === start ===================================================================================
-    def start(self, request: PromotionRequest, actor: str) -> Promotion:
+    def start(
+        self,
+        request: PromotionRequest,
+        actor: str,
+        *,
+        origin: PromotionOrigin | None = None,
+        approval_by_other: bool = False,
+    ) -> Promotion:
         """Validate against AWS, take the target's lock, record, and start the workflow.
 
-        Nothing on the alias changes here, so a refusal leaves everything as it was.
+        Nothing on the alias changes here, so a refusal leaves everything as it was. With a
+        ``role_arn`` every call goes to the target's account through that role. ``origin`` and
+        ``approval_by_other`` come from a pipeline (promoter.pipelines).
         """
-        function = self.lambdas.get_function(request.function)
-        config, tags = function["Configuration"], function.get("Tags") or {}
-        self._ensure_managed(request.function, tags)
-        target = f"{config['FunctionArn']}:{request.alias}"
-        if holder := self.store.lock_holder(target):  # busy wins over "alias is mid-shift"
-            raise TargetBusy(f"{target} is busy with promotion {holder}", field="alias", active_promotion=holder)
-        alias = self.lambdas.get_alias(request.function, request.alias)
-        if not alias.is_settled:
-            raise InvalidRequest(
-                f"alias {request.alias!r} already routes traffic to {sorted(alias.weights)}; "
-                "settle it (one version, empty routing) first",
-                field="alias",
-            )
-        self._ensure_hooks_exist(request)
-        self._ensure_alarms_ready(request.alarms)
-        candidate = request.version or self.lambdas.publish_version(
+        lambdas = self._lambdas_for(request)
+        config, alias = self.preflight(request)
+        candidate = request.version or lambdas.publish_version(
             request.function, request.code_sha256, description=f"published by lambda-promoter: {request.reason}"
         )
         if candidate == alias.version:
@@ -102,7 +115,7 @@ class PromoterService:
                 f"version {candidate} is already the stable version of alias {request.alias!r}",
                 field="version",
             )
-        self._ensure_compatible(request.function, alias.version, candidate)
+        self._ensure_compatible(lambdas, request.function, alias.version, candidate)
 
         steps = steps_for(request.strategy)
         promotion = Promotion(
@@ -120,10 +133,18 @@ class PromoterService:
             watch_seconds=request.watch_seconds,
             reason=request.reason,
             revision_id=alias.revision_id,
+            role_arn=request.role_arn,
+            external_id=request.external_id,
+            approval_by_other=approval_by_other,
+            origin=origin,
             created_by=actor,
         )
         promotion.execution_arn = execution_arn_for(self.settings.state_machine_arn, promotion.id)
         promotion.record(actor, "created", request.reason or "promotion requested")
+        if request.role_arn:
+            promotion.record(actor, "target_account", f"every call on the target goes through role {request.role_arn}")
+        if origin is not None:
+            promotion.record(actor, "origin", describe_origin(origin))
         self.store.acquire_lock(promotion.target_key, promotion.id)
         try:
             self.store.create(promotion)
@@ -151,11 +172,34 @@ class PromoterService:
             self.store.remove_watches(promotion.id, promotion.alarms)
             self.store.release_lock(promotion.target_key, promotion.id)
 
+    def preflight(self, request: PromotionRequest) -> tuple[dict[str, Any], AliasState]:
+        """What ``start`` checks before it touches anything, except the version: the function is
+        managed, the target not busy, the alias settled, hooks present, alarms present and quiet.
+        Returns the function's configuration and the alias."""
+        lambdas = self._lambdas_for(request)
+        function = lambdas.get_function(request.function)
+        config, tags = function["Configuration"], function.get("Tags") or {}
+        self._ensure_managed(request.function, tags)
+        target = f"{config['FunctionArn']}:{request.alias}"
+        if holder := self.store.lock_holder(target):  # busy wins over "alias is mid-shift"
+            raise TargetBusy(f"{target} is busy with promotion {holder}", field="alias", active_promotion=holder)
+        alias = lambdas.get_alias(request.function, request.alias)
+        if not alias.is_settled:
+            raise InvalidRequest(
+                f"alias {request.alias!r} already routes traffic to {sorted(alias.weights)}; "
+                "settle it (one version, empty routing) first",
+                field="alias",
+            )
+        self._ensure_hooks_exist(request)
+        self._ensure_alarms_ready(request.alarms, self._alarms_for(request))
+        return config, alias
+
     def ensure_target_exists(self, request: PromotionRequest) -> None:
         """For a later start (a schedule): the function exists, is managed, and has the alias."""
-        function = self.lambdas.get_function(request.function)
+        lambdas = self._lambdas_for(request)
+        function = lambdas.get_function(request.function)
         self._ensure_managed(request.function, function.get("Tags") or {})
-        self.lambdas.get_alias(request.function, request.alias)
+        lambdas.get_alias(request.function, request.alias)
 
     def _ensure_managed(self, function: str, tags: dict[str, str]) -> None:
         key, value = self.settings.managed_tag_key, self.settings.managed_tag_value
@@ -170,12 +214,12 @@ class PromoterService:
             hook = getattr(request.hooks, phase)
             if hook:
                 try:
-                    self.lambdas.get_function(hook)
+                    self._lambdas_for(request).get_function(hook)
                 except NotFound as error:
                     raise InvalidRequest(f"hook function {hook!r} does not exist", field=f"hooks.{phase}") from error
 
-    def _ensure_alarms_ready(self, names: list[str]) -> None:
-        states = self.alarms.states(names)
+    def _ensure_alarms_ready(self, names: list[str], alarms: AlarmsAdapter | None = None) -> None:
+        states = (alarms or self.alarms).states(names)
         missing = [n for n, s in states.items() if s == "MISSING"]
         if missing:
             raise InvalidRequest(f"alarms do not exist: {', '.join(missing)}", field="alarms")
@@ -185,9 +229,9 @@ class PromoterService:
                 f"alarms are already in ALARM: {', '.join(firing)}; a promotion cannot start", field="alarms"
             )
 
-    def _ensure_compatible(self, function: str, stable: str, candidate: str) -> None:
+    def _ensure_compatible(self, lambdas: LambdaAdapter, function: str, stable: str, candidate: str) -> None:
         """A weighted alias needs both versions to share the execution role and DLQ config."""
-        old, new = self.lambdas.get_version(function, stable), self.lambdas.get_version(function, candidate)
+        old, new = lambdas.get_version(function, stable), lambdas.get_version(function, candidate)
         for key, label in (("Role", "execution role"), ("DeadLetterConfig", "dead-letter config")):
             if old.get(key) != new.get(key):
                 raise InvalidRequest(
@@ -203,10 +247,10 @@ class PromoterService:
             raise PromotionAborted(f"promotion is already {promotion.status}; nothing to run")
         if promotion.signal is Signal.ABORT:
             raise PromotionAborted("aborted before it started")
-        alias = self.lambdas.get_alias(promotion.function_arn, promotion.alias)
+        alias = self._lambdas_for(promotion).get_alias(promotion.function_arn, promotion.alias)
         if alias.revision_id != promotion.revision_id:
             raise AliasDrift(f"alias {promotion.alias} changed between the request and the start")
-        self._ensure_alarms_ready(promotion.alarms)
+        self._ensure_alarms_ready(promotion.alarms, self._alarms_for(promotion))
 
         def begin(p: Promotion) -> None:
             p.status = Status.AWAITING_APPROVAL if p.approval else Status.RUNNING
@@ -248,7 +292,7 @@ class PromoterService:
             "stable": promotion.stable_version,
             "candidate": promotion.candidate_version,
         }
-        errored, answer = self.lambdas.invoke(hook, payload)
+        errored, answer = self._lambdas_for(promotion).invoke(hook, payload)
         passed = not errored and not (isinstance(answer, dict) and answer.get("passed") is False)
         self._mutate(
             promotion_id,
@@ -292,7 +336,9 @@ class PromoterService:
         """End of a bake: check the gates, then say what comes next."""
         promotion = self.store.get(promotion_id)
         _ensure_live(promotion)
-        failures = decisions.alarm_failures(self.alarms.states(promotion.alarms), promotion.insufficient_data)
+        failures = decisions.alarm_failures(
+            self._alarms_for(promotion).states(promotion.alarms), promotion.insufficient_data
+        )
         move = decisions.after_check(promotion, step, failures)
 
         def checked(p: Promotion) -> None:
@@ -315,7 +361,9 @@ class PromoterService:
         _ensure_live(promotion)
         if promotion.signal is Signal.ABORT:
             raise PromotionAborted("aborted during the watch window")
-        failures = decisions.alarm_failures(self.alarms.states(promotion.alarms), promotion.insufficient_data)
+        failures = decisions.alarm_failures(
+            self._alarms_for(promotion).states(promotion.alarms), promotion.insufficient_data
+        )
         if failures:
             raise AlarmFired("gate failed in the watch window: " + "; ".join(failures))
         self._mutate(promotion_id, lambda p: p.record(WORKFLOW, "watched", f"{p.watch_seconds}s at 100%: quiet"))
@@ -355,7 +403,7 @@ class PromoterService:
             return {"status": promotion.status.value, "reason": promotion.outcome_reason}
         if error_name == "AliasDrift":
             return {"status": status.value, "reason": f"drift: {cause}; the out-of-band change was kept"}
-        alias = self.lambdas.get_alias(promotion.function_arn, promotion.alias)
+        alias = self._lambdas_for(promotion).get_alias(promotion.function_arn, promotion.alias)
         if _on_stable(alias, promotion):
             return {"status": status.value, "reason": cause}
         try:
@@ -391,14 +439,20 @@ class PromoterService:
         return {"status": promotion.status.value}
 
     # === instant rollback on alarms ==============================================================
-    def alarm_fired(self, alarm: str, reason: str) -> list[dict[str, Any]]:
+    def alarm_fired(self, alarm: str, reason: str, account: str | None = None) -> list[dict[str, Any]]:
         """Roll back every live promotion that watches ``alarm``, at once, then end its workflow.
 
         Safe in any order with the workflow's own rollback, and any number of times: a promotion
-        that already ended is left alone.
+        that already ended is left alone. ``account`` is the account of the alarm (the event's
+        ``account``): alarms of target accounts arrive on this account's bus too, and an alarm
+        of the same name in another account is not this promotion's alarm.
         """
         outcomes = []
         for promotion_id in self.store.watchers(alarm):
+            if account and _account_of(self.store.get(promotion_id).function_arn) not in (None, account):
+                ignored = {"promotion_id": promotion_id, "action": "ignored", "reason": f"alarm of account {account}"}
+                outcomes.append(ignored)
+                continue
             outcomes.append(self._roll_back_on_alarm(promotion_id, alarm, reason))
         return outcomes
 
@@ -407,7 +461,7 @@ class PromoterService:
         promotion = self.store.get(promotion_id)
         if promotion.status.is_final:
             return {"promotion_id": promotion_id, "action": "ignored", "status": promotion.status.value}
-        alias = self.lambdas.get_alias(promotion.function_arn, promotion.alias)
+        alias = self._lambdas_for(promotion).get_alias(promotion.function_arn, promotion.alias)
         status, message = Status.ROLLED_BACK, f"alarm {alarm} is ALARM: {reason}"
         written = None
         if not _on_stable(alias, promotion):
@@ -475,7 +529,8 @@ class PromoterService:
     ) -> AliasState:
         """RevisionId-checked write. The intent is recorded first, so that after a crash between
         the write and the record update we recognise the alias state as ours, not as drift."""
-        alias = alias or self.lambdas.get_alias(promotion.function_arn, promotion.alias)
+        lambdas = self._lambdas_for(promotion)
+        alias = alias or lambdas.get_alias(promotion.function_arn, promotion.alias)
         if alias.revision_id != promotion.revision_id and not _is_pending(alias, promotion):
             raise AliasDrift(
                 f"alias {promotion.alias} of {promotion.function} changed out of band: now version "
@@ -483,7 +538,7 @@ class PromoterService:
             )
         intent = AliasTarget(version=version, weights=weights)
         self._mutate(promotion.id, lambda p: setattr(p, "pending_alias", intent))
-        return self.lambdas.update_alias(promotion.function_arn, promotion.alias, version, weights, alias.revision_id)
+        return lambdas.update_alias(promotion.function_arn, promotion.alias, version, weights, alias.revision_id)
 
     @staticmethod
     def _wrote(p: Promotion, written: AliasState) -> None:
@@ -497,6 +552,7 @@ class PromoterService:
 
         def requested(p: Promotion) -> None:
             decisions.ensure_signal_allowed(p, signal)
+            decisions.ensure_approver(p, signal, actor)
             p.signal = signal
             p.record(actor, signal.value, reason)
 
@@ -604,6 +660,25 @@ def _error_of(error: dict[str, Any] | None) -> tuple[str | None, str]:
     except ValueError:
         pass
     return name, f"{name}: {cause}" if cause else name
+
+
+def describe_origin(origin: PromotionOrigin) -> str:
+    """One line for the event history: which pipeline step, from where, which artifact."""
+    text = f"pipeline {origin.pipeline}: into {origin.environment}"
+    if origin.source_environment:
+        text += f" from {origin.source_environment} (version {origin.source_version} of {origin.source_function_arn})"
+    if origin.code_sha256:
+        text += f", CodeSha256 {origin.code_sha256}"
+    if origin.copied:
+        text += "; the artifact was carried to this function and published here"
+    if origin.override_reason:
+        text += f"; guards overridden: {origin.override_reason}"
+    return text
+
+
+def _account_of(function_arn: str) -> str | None:
+    parts = function_arn.split(":")
+    return parts[4] if len(parts) > 4 and parts[0] == "arn" else None
 
 
 def _ensure_live(promotion: Promotion) -> None:

@@ -16,7 +16,8 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
 
 from ..service import PromoterService
-from . import errors, inventory, local, promotions
+from ..runtime import schedules_for
+from . import errors, inventory, local, promotions, schedules
 from .context import base_path
 from .idempotency import Idempotency
 
@@ -57,6 +58,7 @@ def build_app(
     idempotency = Idempotency(lambda: get_service().settings.idempotency_table)
     resolver.include_router(promotions.build_router(get_service, idempotency))
     resolver.include_router(inventory.build_router(get_service))
+    resolver.include_router(schedules.build_router(lambda: schedules_for(get_service())))
     errors.register(resolver)
 
     if isinstance(resolver, HttpResolverLocal):
