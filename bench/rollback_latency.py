@@ -18,6 +18,7 @@ import statistics
 import time
 
 from promoter.models import PromotionRequest, Status
+
 from sandbox import Sandbox, patches
 from sandbox.targets import Targets
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox import Sandbox, patches
+from sandbox import Sandbox
 from sandbox.targets import Targets
 
 # Bakes in tests are a few "seconds" that pass 50x faster.

@@ -6,9 +6,9 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from promoter.models import ScheduleRequest, Status
 from promoter.runtime import schedules_for
+
 from tests.workflow.helpers import request, wait_for_writes
 
 

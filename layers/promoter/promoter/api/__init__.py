@@ -15,8 +15,8 @@ from aws_lambda_powertools.event_handler import HttpResolverLocal, Response, con
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
 
-from ..service import PromoterService
 from ..runtime import schedules_for
+from ..service import PromoterService
 from . import errors, inventory, local, promotions, schedules
 from .context import base_path
 from .idempotency import Idempotency
