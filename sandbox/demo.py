@@ -1,8 +1,10 @@
 """``make demo``: two stories told through the ``promoter`` CLI against the sandbox server.
 
 1. A healthy canary: version 2 of ``orders`` takes 10%, then 50%, then all of ``live``: SUCCEEDED.
-2. An alarm rollback: version 3 is broken; its alarm goes to ALARM in the middle of the canary's
-   bake, and the alias goes back to version 2: ROLLED_BACK.
+2. An alarm rollback, the real loop: a client invokes the alias in a loop; version 3 raises on
+   every call it gets at a 10% canary; the alarm on Errors with ExecutedVersion=3 (evaluated by the
+   sandbox from the metrics Lambda records) fires; the alarm listener puts the alias back on
+   version 2 at once: ROLLED_BACK.
 
 The sandbox server (``python -m sandbox.server``) runs as a child process on free ports with a
 time scale, so a 60 s bake lasts 2 s. The sample function and its alarm are made with boto3
@@ -15,7 +17,9 @@ import json
 import shlex
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -93,25 +97,67 @@ class Demo:
         return promotion_id, code
 
     def alarm_rollback(self) -> tuple[str, int]:
-        self.title("Story 2: the alarm fires during the bake (version 3 is broken)")
+        self.title("Story 2: the canary throws errors, its alarm fires, the alias goes back")
+        alarm = self.canary_alarm()
+        traffic = Traffic(self.targets.lambdas, f"{FUNCTION}:{ALIAS}")
+        traffic.start()
+        self.say(f"traffic: a client invokes {FUNCTION}:{ALIAS} in a loop; version 3 raises on every call")
         promotion_id = self.start(
-            FUNCTION, ALIAS, "--version", "3", "--weight", "0.2", "--bake-seconds", "120", "--alarm", ALARM,
+            FUNCTION, ALIAS, "--version", "3", "--weight", "0.1", "--bake-seconds", "600", "--alarm", alarm,
             "--reason", "demo: broken build",
         )  # fmt: skip
         self.say(f"$ promoter watch {promotion_id} --interval 0.25")
         watcher = subprocess.Popen(
             [*promoter_command(), "watch", promotion_id, "--interval", "0.25"], env=self.env, text=True
         )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not self.promotion(promotion_id).get("current_weight"):
-            time.sleep(0.1)
-        time.sleep(0.5)  # well inside the 4 s (scaled) bake
-        self.targets.set_alarm(ALARM, "ALARM", "Errors >= 1: version 3 raises on the canary")
-        self.say(f"(meanwhile: cloudwatch set-alarm-state --alarm-name {ALARM} --state-value ALARM)")
+        fired, settled = self.time_the_rollback(alarm)
         code = watcher.wait()
+        traffic.stop()
         self.say(f"(watch exited {code})")
-        self.targets.set_alarm(ALARM, "OK", "back to normal")
+        self.say(
+            f"traffic seen by the client: {traffic.summary()}\n"
+            f"alarm {alarm} entered ALARM; the alias was back on version 2 with empty routing "
+            f"{(settled - fired) * 1000:.0f} ms later (real time)"
+        )
         return promotion_id, code
+
+    def canary_alarm(self) -> str:
+        """An alarm on the errors of the candidate version only, as Lambda publishes them."""
+        name = f"{FUNCTION}-v3-errors"
+        self.targets.cloudwatch.put_metric_alarm(
+            AlarmName=name, Namespace="AWS/Lambda", MetricName="Errors", Statistic="Sum",
+            Dimensions=[
+                {"Name": "FunctionName", "Value": FUNCTION},
+                {"Name": "Resource", "Value": f"{FUNCTION}:{ALIAS}"},
+                {"Name": "ExecutedVersion", "Value": "3"},
+            ],
+            Period=60, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching",
+        )  # fmt: skip
+        self.say(f"alarm {name}: Errors of {FUNCTION}:{ALIAS} with ExecutedVersion=3, Sum >= 1 over 60 s")
+        deadline = time.monotonic() + 30
+        while self._alarm_state(name) != "OK" and time.monotonic() < deadline:
+            time.sleep(0.1)  # a new alarm starts INSUFFICIENT_DATA, as in AWS; no data is "not breaching"
+        return name
+
+    def time_the_rollback(self, alarm: str) -> tuple[float, float]:
+        """Real time when the alarm was seen in ALARM, and when the alias was seen back on stable."""
+        deadline = time.monotonic() + 120
+        while self._alarm_state(alarm) != "ALARM":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"alarm {alarm} never fired")
+            time.sleep(0.005)
+        fired = time.monotonic()
+        while True:
+            state = self.targets.alias_state(FUNCTION, ALIAS)
+            if state["version"] == "2" and not state["weights"]:
+                return fired, time.monotonic()
+            if time.monotonic() > deadline:
+                raise RuntimeError("the alias never went back to version 2")
+            time.sleep(0.005)
+
+    def _alarm_state(self, name: str) -> str:
+        return self.targets.cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
 
     def timeline(self, promotion_ids: list[str]) -> None:
         self.title("Timeline of weights on the candidate")
@@ -133,6 +179,35 @@ class Demo:
         state = self.targets.alias_state(FUNCTION, ALIAS)
         routing = state["weights"] or "empty"
         self.say(f"GetAlias {FUNCTION}:{ALIAS} -> version {state['version']}, routing {routing}")
+
+
+class Traffic:
+    """Invokes the alias in a loop from a thread, as clients would, and counts what ran."""
+
+    def __init__(self, lambdas: Any, qualified_name: str) -> None:
+        self.lambdas, self.name = lambdas, qualified_name
+        self.seen: Counter[str] = Counter()
+        self.errors = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            answer = self.lambdas.invoke(FunctionName=self.name, Payload=b"{}")
+            self.seen[answer.get("ExecutedVersion", "?")] += 1
+            self.errors += bool(answer.get("FunctionError"))
+            time.sleep(0.02)
+
+    def summary(self) -> str:
+        versions = ", ".join(f"v{v}: {n}" for v, n in sorted(self.seen.items()))
+        return f"{sum(self.seen.values())} invocations ({versions}), {self.errors} errors"
 
 
 def _time(value: str) -> datetime:
