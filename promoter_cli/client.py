@@ -159,6 +159,18 @@ class ApiClient:
     def inventory(self, function: str) -> Any:
         return self.request("GET", f"/functions/{urllib.parse.quote(function, safe='')}/aliases").body
 
+    def create_schedule(self, body: dict[str, Any]) -> Any:
+        return self.request("POST", "/schedules", body=body).body
+
+    def list_schedules(self) -> Any:
+        return self.request("GET", "/schedules").body
+
+    def get_schedule(self, schedule_id: str) -> Any:
+        return self.request("GET", f"/schedules/{urllib.parse.quote(schedule_id, safe='')}").body
+
+    def delete_schedule(self, schedule_id: str) -> Any:
+        return self.request("DELETE", f"/schedules/{urllib.parse.quote(schedule_id, safe='')}").body
+
 
 def http_client_errors() -> type[Exception]:
     import http.client

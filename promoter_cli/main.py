@@ -18,7 +18,7 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from . import render
+from . import pipelines, render
 from .client import ApiClient, ApiError, ConnectionFailed, is_loopback, region_of
 
 # --- exit codes (documented in --help and docs/cli.md) -----------------------------------------------
@@ -156,6 +156,58 @@ def _global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
     )
 
 
+def _promotion_options(sub: argparse.ArgumentParser) -> None:
+    """What to promote and how: shared by `start` and `schedule create`."""
+    sub.add_argument(
+        "function", metavar="FUNCTION", help="function name or ARN (tagged promoter:managed=true)"
+    )
+    sub.add_argument("alias", metavar="ALIAS", help="the alias whose traffic moves, e.g. live")
+    which = sub.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--version", metavar="N", help="the published version to promote (digits, not $LATEST)"
+    )
+    which.add_argument(
+        "--publish", action="store_true", help="publish the function's current code and promote it"
+    )
+    sub.add_argument(
+        "--code-sha256", metavar="SHA", help="with --publish: only if $LATEST has this CodeSha256"
+    )
+    shape = sub.add_argument_group("strategy (default: canary 10% then 100%, bake 300 s)")
+    shape.add_argument(
+        "--strategy",
+        choices=["canary", "linear", "all-at-once"],
+        help="canary: one step then 100%%; linear: equal steps; all-at-once: straight to 100%%",
+    )
+    shape.add_argument("--weight", type=_fraction, metavar="W", help="canary: share of traffic in (0, 1)")
+    shape.add_argument("--bake-seconds", type=_seconds, metavar="S", help="canary: hold time at --weight")
+    shape.add_argument("--step", type=_fraction, metavar="W", help="linear: share added per step, in (0, 1)")
+    shape.add_argument("--interval-seconds", type=_seconds, metavar="S", help="linear: hold time per step")
+    shape.add_argument(
+        "--steps",
+        type=_steps,
+        metavar="W[:S],...",
+        help="custom steps with rising weights in (0, 1], e.g. 0.05:60,0.5:120,1",
+    )
+    gates = sub.add_argument_group("gates")
+    gates.add_argument(
+        "--alarm",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="CloudWatch alarm that must stay out of ALARM (repeat for several)",
+    )
+    gates.add_argument("--pre-traffic", metavar="FUNCTION", help="hook function run before any traffic moves")
+    gates.add_argument("--post-traffic", metavar="FUNCTION", help="hook function run at 100%%")
+    gates.add_argument(
+        "--approval", action="store_true", help="wait for 'promoter approve ID' before traffic moves"
+    )
+    gates.add_argument(
+        "--insufficient-data",
+        choices=["fail", "pass"],
+        help="how an alarm in INSUFFICIENT_DATA counts at a gate (API default: fail)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promoter",
@@ -185,54 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Start a promotion: move VERSION onto FUNCTION's ALIAS in traffic steps. The API answers at "
         "once (202); follow it with 'promoter watch ID' or pass --watch.",
     )
-    start.add_argument(
-        "function", metavar="FUNCTION", help="function name or ARN (tagged promoter:managed=true)"
-    )
-    start.add_argument("alias", metavar="ALIAS", help="the alias whose traffic moves, e.g. live")
-    which = start.add_mutually_exclusive_group(required=True)
-    which.add_argument(
-        "--version", metavar="N", help="the published version to promote (digits, not $LATEST)"
-    )
-    which.add_argument(
-        "--publish", action="store_true", help="publish the function's current code and promote it"
-    )
-    start.add_argument(
-        "--code-sha256", metavar="SHA", help="with --publish: only if $LATEST has this CodeSha256"
-    )
-    shape = start.add_argument_group("strategy (default: canary 10% then 100%, bake 300 s)")
-    shape.add_argument(
-        "--strategy",
-        choices=["canary", "linear", "all-at-once"],
-        help="canary: one step then 100%%; linear: equal steps; all-at-once: straight to 100%%",
-    )
-    shape.add_argument("--weight", type=_fraction, metavar="W", help="canary: share of traffic in (0, 1)")
-    shape.add_argument("--bake-seconds", type=_seconds, metavar="S", help="canary: hold time at --weight")
-    shape.add_argument("--step", type=_fraction, metavar="W", help="linear: share added per step, in (0, 1)")
-    shape.add_argument("--interval-seconds", type=_seconds, metavar="S", help="linear: hold time per step")
-    shape.add_argument(
-        "--steps",
-        type=_steps,
-        metavar="W[:S],...",
-        help="custom steps with rising weights in (0, 1], e.g. 0.05:60,0.5:120,1",
-    )
-    gates = start.add_argument_group("gates")
-    gates.add_argument(
-        "--alarm",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="CloudWatch alarm that must stay out of ALARM (repeat for several)",
-    )
-    gates.add_argument("--pre-traffic", metavar="FUNCTION", help="hook function run before any traffic moves")
-    gates.add_argument("--post-traffic", metavar="FUNCTION", help="hook function run at 100%%")
-    gates.add_argument(
-        "--approval", action="store_true", help="wait for 'promoter approve ID' before traffic moves"
-    )
-    gates.add_argument(
-        "--insufficient-data",
-        choices=["fail", "pass"],
-        help="how an alarm in INSUFFICIENT_DATA counts at a gate (API default: fail)",
-    )
+    _promotion_options(start)
     start.add_argument("--reason", metavar="TEXT", help="why: recorded with the promotion")
     start.add_argument(
         "--idempotency-key",
@@ -305,6 +310,36 @@ def build_parser() -> argparse.ArgumentParser:
         "Each alias of FUNCTION with its version, routing weights, the active promotion and the last one.",
     )
     inventory.add_argument("function", metavar="FUNCTION", help="function name or ARN")
+
+    # schedule
+    schedule = command(
+        "schedule",
+        "Scheduled promotions: at a set time, or a recurring release train.",
+        "Scheduled promotions run through EventBridge Scheduler. A run whose target is busy or frozen is "
+        "recorded as skipped, with the reason; 'promoter schedule show ID' lists the runs.",
+    )
+    actions = schedule.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
+    create = actions.add_parser(
+        "create",
+        help="schedule a promotion (the same options as 'start')",
+        description="Schedule a promotion of FUNCTION's ALIAS, once (--at) or recurring (--cron).",
+    )
+    _global_options(create, suppress=True)
+    when = create.add_mutually_exclusive_group(required=True)
+    when.add_argument("--at", metavar="TIME", help="once, at this time with a UTC offset: 2026-12-01T02:00:00Z")
+    when.add_argument("--cron", metavar="EXPR", help="recurring: cron(minutes hours day-of-month month "
+                      "day-of-week year), e.g. 'cron(0 2 ? * TUE *)'")  # fmt: skip
+    create.add_argument("--timezone", metavar="TZ", help="IANA time zone of --cron (default: UTC)")
+    create.add_argument("--description", metavar="TEXT", help="what this schedule is for")
+    _promotion_options(create)
+    create.add_argument("--reason", metavar="TEXT", help="why: recorded with each promotion it starts")
+    for name, help_text in (("list", "the active schedules"), ("show", "one schedule and its runs"),
+                            ("delete", "delete a schedule (its history is kept)")):  # fmt: skip
+        action = actions.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
+        _global_options(action, suppress=True)
+        if name != "list":
+            action.add_argument("id", metavar="ID", help="schedule id, e.g. s-20261123T101500-1a2b3c4d")
+    pipelines.add_commands(command, _global_options, _positive_float)  # pipeline ..., promote
     return parser
 
 
@@ -367,6 +402,12 @@ class Cli:
     # --- commands ---------------------------------------------------------------------------------
     def start(self) -> int:
         a = self.args
+        body = self._promotion_body()
+        response = self.client.start(body, a.idempotency_key)
+        return self._started(response)
+
+    def _promotion_body(self) -> dict[str, Any]:
+        a = self.args
         body: dict[str, Any] = {"function": a.function, "alias": a.alias}
         if a.publish:
             body["publish"] = True
@@ -390,7 +431,10 @@ class Cli:
             body["insufficient_data"] = a.insufficient_data
         if a.reason:
             body["reason"] = a.reason
-        response = self.client.start(body, a.idempotency_key)
+        return body
+
+    def _started(self, response: Any) -> int:
+        a = self.args
         started = response.body if isinstance(response.body, dict) else {}
         promotion_id = str(started.get("id", "?"))
         if a.watch:
@@ -532,8 +576,34 @@ class Cli:
         self.emit(lambda: render.inventory_table(body, self.style), body)
         return EXIT_OK
 
+    def schedule(self) -> int:
+        a = self.args
+        if a.schedule_command == "create":
+            body: dict[str, Any] = {"promotion": self._promotion_body()}
+            body |= {"at": a.at} if a.at else {"cron": a.cron}
+            if a.timezone:
+                if not a.cron:
+                    raise UsageError("--timezone goes with --cron (give --at with a UTC offset)")
+                body["timezone"] = a.timezone
+            if a.description:
+                body["description"] = a.description
+            created = self.client.create_schedule(body)
+            self.emit(lambda: render.schedule_detail(created, self.style), created)
+        elif a.schedule_command == "list":
+            page = self.client.list_schedules()
+            self.emit(lambda: render.schedule_table(page.get("items", []), self.style), page)
+        elif a.schedule_command == "show":
+            shown = self.client.get_schedule(a.id)
+            self.emit(lambda: render.schedule_detail(shown, self.style), shown)
+        else:
+            deleted = self.client.delete_schedule(a.id)
+            self.emit(f"Deleted schedule {a.id}; its {len(deleted.get('runs', []))} run(s) stay on record", deleted)
+        return EXIT_OK
+
     def run(self) -> int:
         command = self.args.command
+        if command in pipelines.COMMANDS:
+            return pipelines.run(self)
         if command in SIGNAL_COMMANDS:
             return self.signal()
         return getattr(self, command.replace("-", "_"))()

@@ -249,6 +249,47 @@ def inventory_table(body: Any, style: Style) -> str:
 
 
 # --- watch ----------------------------------------------------------------------------------------
+def _schedule_target(schedule: dict[str, Any]) -> str:
+    request = schedule.get("request") or {}
+    if promotion := request.get("promotion"):
+        version = "publish" if promotion.get("publish") else f"v{promotion.get('version')}"
+        return f"{promotion.get('function')}:{promotion.get('alias')} {version}"
+    pipeline = request.get("pipeline") or {}
+    return f"pipeline {pipeline.get('pipeline')} -> {pipeline.get('to')}"
+
+
+def _schedule_when(schedule: dict[str, Any]) -> str:
+    request = schedule.get("request") or {}
+    return request.get("at") or f"{request.get('cron')} {request.get('timezone', 'UTC')}"
+
+
+def schedule_table(items: list[dict[str, Any]], style: Style) -> str:
+    if not items:
+        return "No schedules."
+    rows = [
+        [s["id"], _schedule_when(s), _schedule_target(s), len(s.get("runs", [])), s.get("created_by", "")]
+        for s in items
+    ]
+    return table(["ID", "WHEN", "PROMOTES", "RUNS", "BY"], rows)
+
+
+def schedule_detail(schedule: dict[str, Any], style: Style) -> str:
+    state = "deleted" if schedule.get("deleted") else "active"
+    lines = [
+        f"Schedule {style.paint(schedule['id'], 'bold')} ({state})",
+        f"  when      {_schedule_when(schedule)}  ({schedule.get('expression', '')})",
+        f"  promotes  {_schedule_target(schedule)}",
+        f"  created   {stamp(schedule.get('created_at'))} by {schedule.get('created_by', '?')}",
+    ]
+    runs = schedule.get("runs") or []
+    if runs:
+        rows = [[stamp(r.get("at")), r.get("outcome"), r.get("promotion_id") or "-", r.get("reason", "")] for r in runs]
+        lines += ["", table(["RAN", "OUTCOME", "PROMOTION", "REASON"], rows)]
+    else:
+        lines.append("  no runs yet")
+    return "\n".join(lines)
+
+
 class WatchDisplay:
     """Draws a promotion as it changes.
 

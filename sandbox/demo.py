@@ -23,6 +23,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from .demo_pipeline import story as pipeline_story  # story 3: a two-account pipeline
 from .server import ServerProcess, client_environment, endpoint_session, promoter_command
 from .targets import Targets
 
@@ -224,7 +225,8 @@ def main() -> int:
         broken_id, broken_code = demo.alarm_rollback()
         demo.timeline([healthy_id, broken_id])
         demo.final_state()
-    ok = healthy_code == 0 and broken_code == 10  # watch: 0 SUCCEEDED, 10 ROLLED_BACK
+        pipeline_ok = pipeline_story(server)
+    ok = healthy_code == 0 and broken_code == 10 and pipeline_ok  # watch: 0 SUCCEEDED, 10 ROLLED_BACK
     print()
     print(
         f"{'Demo done' if ok else 'Demo did not go as told'} in {time.monotonic() - began:.1f}s: "

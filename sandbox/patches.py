@@ -40,7 +40,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-from . import engine, runner
+from . import engine, multi_account, runner
 
 
 class ScaledClock:
@@ -87,6 +87,7 @@ def apply(time_scale: float = 1.0, extra_env: dict[str, str] | None = None) -> N
         _patch_api_gateway()
         _patch_function_names()
         _patch_dynamodb_atomic_writes()
+        multi_account.apply()  # code URLs, image digests, cross-account buses (sandbox/multi_account.py)
         _applied = True
 
 

@@ -13,7 +13,8 @@ Firing (``SCHEDULER``, a thread that sleeps until the next due instant of the sa
 wakes at once when the clock is advanced):
 
 - ``at(yyyy-mm-ddThh:mm:ss)`` in ``ScheduleExpressionTimezone`` (default UTC), once. An ``at`` already
-  past when the schedule is created does not fire (AWS's behaviour here was not verified).
+  past on the sandbox clock when the schedule is created fires at once: at a time scale above 1 the
+  sandbox clock runs ahead of the real clock callers pick times from (AWS not verified here).
 - ``rate(N minute[s]|hour[s]|day[s])``, N >= 1 (singular and plural units are both accepted): at
   StartDate (or creation), then every N units; a day is 24 hours, as AWS documents.
 - ``cron(min hour day-of-month month day-of-week year)`` in the time zone, with AWS's rules: one of
@@ -346,6 +347,10 @@ class Scheduler:
         cursor = getattr(schedule, "_sandbox_cursor", None)
         if cursor is None:  # instants up to the cursor are done: a rate without StartDate fires at creation
             cursor = anchor - 1e-3 if expr.kind == "rate" and start is None else anchor
+            if expr.kind == "at":
+                # The sandbox clock runs ahead of real time at a time scale > 1, while callers pick
+                # `at` from the real clock: a time already passed on the sandbox clock fires at once.
+                cursor = min(cursor, expr.at - 1e-3)
         first = start if start is not None else anchor
         label = f"schedule {schedule.group_name}/{schedule.name}"
         fired = 0
@@ -433,6 +438,11 @@ SCHEDULER = Scheduler()
 
 
 # --- the patches -------------------------------------------------------------------------------------------
+def _anchor(schedule: Any) -> None:
+    schedule._sandbox_anchor = CLOCK.now()
+    schedule._sandbox_cursor = None
+
+
 def validate(expression: str | None, timezone: str | None) -> None:
     from moto.scheduler.exceptions import ValidationException
 
@@ -459,8 +469,7 @@ def apply() -> None:
     def create_schedule(self: Any, *args: Any, **kwargs: Any) -> Any:
         validate(kwargs.get("schedule_expression"), kwargs.get("schedule_expression_timezone"))
         schedule = original_create(self, *args, **kwargs)
-        schedule._sandbox_anchor = CLOCK.now()
-        schedule._sandbox_cursor = None
+        _anchor(schedule)
         ensure_started()
         SCHEDULER.wake()
         return schedule
@@ -468,8 +477,7 @@ def apply() -> None:
     def update_schedule(self: Any, *args: Any, **kwargs: Any) -> Any:
         validate(kwargs.get("schedule_expression"), kwargs.get("schedule_expression_timezone"))
         schedule = original_update(self, *args, **kwargs)
-        schedule._sandbox_anchor = CLOCK.now()
-        schedule._sandbox_cursor = None
+        _anchor(schedule)
         ensure_started()
         SCHEDULER.wake()
         return schedule

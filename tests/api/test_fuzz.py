@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.config import SchemathesisConfig
 from schemathesis.generation import GenerationMode
 
@@ -35,7 +36,7 @@ def api_schema(sandbox, targets, local_api):
 
 def test_every_answer_conforms_and_none_is_a_server_error(api_schema, local_api):
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 9  # every route of the document
+    assert len(operations) == 18  # every route of the document (5 of them /pipelines)
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
@@ -49,4 +50,9 @@ def test_every_answer_conforms_and_none_is_a_server_error(api_schema, local_api)
             def fuzz(case) -> None:
                 case.call_and_validate(base_url=local_api, timeout=30)
 
-            fuzz()
+            try:
+                fuzz()
+            except Unsatisfiable:
+                # An operation without inputs (GET /schedules) has no invalid request to draw.
+                assert mode is GenerationMode.NEGATIVE and not operation.body and not operation.path_parameters
+                assert not operation.query

@@ -207,6 +207,9 @@ def test_openapi_document_and_swagger_ui(gateway):
         "/promotions/{promotion_id}/approve",
         "/promotions/{promotion_id}/promote-now",
         "/functions/{name}/aliases",
+        "/pipelines",
+        "/pipelines/{name}",
+        "/pipelines/{name}/promote",
     }
     start = document["paths"]["/promotions"]["post"]
     assert set(start["responses"]) == {"202", "403", "409", "415", "422", "429", "500"}

@@ -424,8 +424,12 @@ class Environment(BaseModel):
 
     @field_validator("role_arn")
     @classmethod
-    def _role_arn_format(cls, value: str | None) -> str | None:
-        return role_arn(value)
+    def _role_arn_format(cls, value: str | None, info: Any) -> str | None:
+        value = role_arn(value)
+        parts = str(info.data.get("function", "")).split(":")
+        if value and len(parts) >= 7 and parts[0] == "arn" and parts[4] != value.split(":")[4]:
+            raise ValueError(f"the role is in account {value.split(':')[4]}, the function ARN in account {parts[4]}")
+        return value
 
     @field_validator("external_id")
     @classmethod
@@ -441,16 +445,6 @@ class Environment(BaseModel):
             raise ValueError("approval_by_other needs protected: true")
         return value
 
-    @field_validator("function")
-    @classmethod
-    def _arn_matches_role(cls, value: str, info: Any) -> str:
-        parts = value.split(":")
-        role = info.data.get("role_arn")
-        if role and len(parts) >= 7 and parts[0] == "arn" and parts[4] != role.split(":")[4]:
-            raise ValueError(
-                f"the function ARN is in account {parts[4]} but role_arn is in account {role.split(':')[4]}"
-            )
-        return value
 
 
 class PipelineDefinition(BaseModel):

@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn,
 
 from ..runtime import schedules_for
 from ..service import PromoterService
-from . import errors, inventory, local, promotions, schedules
+from . import errors, inventory, local, pipelines, promotions, schedules
 from .context import base_path
 from .idempotency import Idempotency
 
@@ -59,6 +59,7 @@ def build_app(
     resolver.include_router(promotions.build_router(get_service, idempotency))
     resolver.include_router(inventory.build_router(get_service))
     resolver.include_router(schedules.build_router(lambda: schedules_for(get_service())))
+    resolver.include_router(pipelines.build_router(get_service, idempotency))
     errors.register(resolver)
 
     if isinstance(resolver, HttpResolverLocal):

@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 # Discriminator tags of the strategy union: pydantic puts them in the error location.
 _UNION_TAGS = {"canary", "linear", "all-at-once", "custom"}
+_FREEZE_TAGS = {"period", "weekly"}  # kinds of freeze window (promoter.models.FreezeWindow)
 _LOCATIONS = {"query", "path", "header", "cookie"}
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 _THROTTLED = {
@@ -77,7 +78,12 @@ def field_path(loc: tuple | list) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] == "body":
         parts = parts[1:]
-    kept = [p for i, p in enumerate(parts) if not (p in _UNION_TAGS and i > 0 and parts[i - 1] == "strategy")]
+    kept = [
+        p
+        for i, p in enumerate(parts)
+        if not (p in _UNION_TAGS and i > 0 and parts[i - 1] == "strategy")
+        and not (p in _FREEZE_TAGS and i > 1 and parts[i - 2] == "freeze_windows")  # pipelines
+    ]
     return ".".join(kept) or "body"
 
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..models import FunctionInventory, Hooks, Promotion, Signal, Status
+from ..models import FunctionInventory, Hooks, Promotion, PromotionOrigin, Signal, Status
 
 PROMOTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 # Lambda's own pattern for FunctionName (name, partial ARN or ARN, optionally qualified).
@@ -88,6 +88,11 @@ class PromotionView(PromotionSummary):
     reason: str
     signal: Signal | None = Field(description="the latest signal the workflow has not handled yet")
     execution_arn: str | None
+    role_arn: str | None = Field(default=None, description="role assumed for every call on the target")
+    approval_by_other: bool = Field(default=False, description="the approver must not be who started it")
+    origin: PromotionOrigin | None = Field(
+        default=None, description="pipeline promotions: pipeline, environment, source version and CodeSha256"
+    )
     updated_at: datetime
     events: list[EventView] = Field(description="full history, oldest first, each with its actor")
 
@@ -153,3 +158,5 @@ class ErrorBody(BaseModel):
     errors: list[FieldProblem] | None = Field(default=None, description="every field problem (422)")
     current_status: Status | None = Field(default=None, description="status that refused the move (409)")
     active_promotion: str | None = Field(default=None, description="promotion holding the target (409)")
+    frozen_until: datetime | None = Field(default=None, description="end of the freeze window in force (409)")
+    started_by: str | None = Field(default=None, description="who started the promotion (403 on approve)")
