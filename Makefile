@@ -19,7 +19,7 @@ $(STAMP): requirements.txt requirements-dev.txt layers/promoter/requirements.txt
 
 venv: $(STAMP)
 
-## demo: a healthy canary and an alarm rollback on the local sandbox
+## demo: a healthy canary, an alarm rollback and a two-account pipeline on the local sandbox
 demo: $(STAMP)
 	$(BIN)/python -m sandbox.demo
 

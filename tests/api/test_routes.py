@@ -207,9 +207,13 @@ def test_openapi_document_and_swagger_ui(gateway):
         "/promotions/{promotion_id}/approve",
         "/promotions/{promotion_id}/promote-now",
         "/functions/{name}/aliases",
+        "/schedules",
+        "/schedules/{schedule_id}",
         "/pipelines",
         "/pipelines/{name}",
         "/pipelines/{name}/promote",
+        "/schedules",
+        "/schedules/{schedule_id}",
     }
     start = document["paths"]["/promotions"]["post"]
     assert set(start["responses"]) == {"202", "403", "409", "415", "422", "429", "500"}

@@ -3,7 +3,7 @@ function in account A, prod is another function in account B reached through a r
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from moto.sts.models import sts_backends
@@ -12,9 +12,12 @@ from promoter.models import PipelinePromotionRequest, Signal, Status
 
 from tests.pipelines.conftest import (
     ACCOUNT_B,
+    DEV,
+    PROD,
     PROD_ENV,
     PROD_MEMORY,
     ROLE_B,
+    STAGING,
     alias_writes,
     definition,
     prod_function,
@@ -306,3 +309,53 @@ def _code(build: str) -> bytes:
     from sandbox.targets import SAMPLE_HANDLER, zip_source
 
     return zip_source(SAMPLE_HANDLER.format(build=build, fail=False))
+
+
+def test_an_image_is_carried_by_digest_and_keeps_its_codesha256(world):
+    repo_a, repo_b = (
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/orders",
+        f"{ACCOUNT_B}.dkr.ecr.us-east-1.amazonaws.com/orders",
+    )
+    common = {"PackageType": "Image", "Tags": {"promoter:managed": "true"}, "Architectures": ["arm64"]}
+    world.a.lambdas.create_function(
+        FunctionName="orders-img", Role=world.a.role(), Code={"ImageUri": f"{repo_a}:v1"}, **common
+    )
+    world.a.lambdas.publish_version(FunctionName="orders-img")
+    world.a.lambdas.update_function_code(FunctionName="orders-img", ImageUri=f"{repo_a}:v2")
+    world.a.lambdas.publish_version(FunctionName="orders-img")
+    for alias in ("dev", "staging"):
+        world.a.lambdas.create_alias(FunctionName="orders-img", Name=alias, FunctionVersion="1")
+    world.b.lambdas.create_function(
+        FunctionName="orders-img", Role=world.prod_role, Code={"ImageUri": f"{repo_b}:prod"}, **common
+    )
+    world.b.lambdas.publish_version(FunctionName="orders-img")
+    world.b.lambdas.create_alias(FunctionName="orders-img", Name="live", FunctionVersion="1")
+    image = {"function": "orders-img", "strategy": {"type": "all-at-once"}}
+    world.put({"environments": [DEV | image, STAGING | image, PROD | image]}, name="images")
+
+    for to, extra in (("dev", {"version": "2"}), ("staging", {}), ("prod", {})):
+        assert world.through(to, pipeline="images", **extra).status is Status.SUCCEEDED
+
+    source = world.a.lambdas.get_function(FunctionName="orders-img", Qualifier="2")
+    carried = world.b.lambdas.get_function(FunctionName="orders-img", Qualifier="2")
+    assert carried["Configuration"]["CodeSha256"] == source["Configuration"]["CodeSha256"]
+    assert carried["Code"]["ImageUri"] == source["Code"]["ResolvedImageUri"]  # pinned by digest, not by tag
+
+
+def test_a_schedule_fires_a_pipeline_promotion_and_records_a_freeze_as_skipped(world):
+    from promoter.runtime import schedules_for
+
+    world.put()
+    world.through("dev", version="2")
+    schedules = schedules_for(world.sandbox.service())
+
+    ran = schedules.run(None, PipelinePromotionRequest(pipeline="orders", to="staging"), actor="schedule:s-1")
+    assert ran.outcome == "started"
+    final = world.sandbox.wait_until_final(ran.promotion_id)
+    assert (final.status, final.created_by, final.origin.environment) == (Status.SUCCEEDED, "schedule:s-1", "staging")
+
+    now = datetime.now(UTC)
+    frozen = {"start": (now - timedelta(days=1)).isoformat(), "end": (now + timedelta(days=1)).isoformat()}
+    world.put(definition(freeze_windows=[frozen]))
+    skipped = schedules.run(None, PipelinePromotionRequest(pipeline="orders", to="prod"), actor="schedule:s-2")
+    assert skipped.outcome == "skipped" and skipped.reason.startswith("Frozen: prod of pipeline 'orders'")
