@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import logging
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,16 @@ from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parent.parent
-logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its metrics warning is noise here
 ARTIFACT_BUCKET = "lambda-promoter-sandbox-artifacts"
 SKIPPED_BY_MOTO = ("AWS::Lambda::Alias", "AWS::CloudWatch::Alarm", "AWS::Scheduler::Schedule", "AWS::ApiGateway::Stage")
+logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its metrics warning is noise here
+# moto warns (and logs) for each type its CloudFormation skips; the README lists them
+logging.getLogger("moto").addFilter(
+    lambda record: not (record.getMessage().startswith("No Moto CloudFormation support for") and record.args
+                        and record.args[0] in SKIPPED_BY_MOTO)
+)  # fmt: skip
+for _skipped in SKIPPED_BY_MOTO:
+    warnings.filterwarnings("ignore", message=f"Tried to parse {_skipped} but it's not supported")
 
 
 class _OfflinePolicies(ManagedPolicyLoader):
