@@ -12,6 +12,7 @@ one call failing. Whatever happens, afterwards:
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from collections import Counter
@@ -29,7 +30,7 @@ from sandbox.targets import Targets
 from tests.conftest import TIME_SCALE
 from tests.workflow.helpers import request
 
-ADAPTERS = f"promoter{__import__('os').sep}aws{__import__('os').sep}"
+ADAPTERS = os.path.join("promoter", "aws", "")
 
 
 class CallRecorder:
