@@ -8,12 +8,23 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from .cron import cron_error, timezone_error
 
 VERSION_RE = re.compile(r"^[1-9][0-9]*$")
 # An IAM role ARN (optionally with a path), and an STS external id (AWS's own limits and characters).
 ROLE_ARN_PATTERN = r"^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/(?:[A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}$"
 EXTERNAL_ID_PATTERN = r"^[A-Za-z0-9_+=,.@:/-]{2,1224}$"
+
+
+def _known_timezone(value: str) -> str:
+    if error := timezone_error(value):
+        raise ValueError(error)
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_timezone)]
 
 
 def utcnow() -> datetime:
@@ -196,23 +207,22 @@ class PromotionRequest(BaseModel):
 
 
 # --- schedules -------------------------------------------------------------------------------
-class PipelinePromotionRequest(BaseModel):
-    """Promote whatever the previous environment runs into environment ``to`` of ``pipeline``."""
+class PipelinePromoteBody(BaseModel):
+    """``POST /pipelines/{name}/promote``: into environment ``to``, the version the one before runs."""
 
     model_config = ConfigDict(extra="forbid")
 
-    pipeline: str = Field(min_length=1, max_length=64)
-    to: str = Field(min_length=1, max_length=64, description="target environment")
-    reason: str = Field(default="", max_length=1000)
+    to: str = Field(min_length=1, max_length=64, description="target environment, e.g. prod")
     version: str | None = Field(
         default=None,
-        description="a version of the previous environment's function; must be the one it runs now, "
-        "unless override (where the pipeline allows it)",
+        description="optional: a version of the previous environment's function; must be the one it runs "
+        "now, unless override. Required for the first environment.",
     )
-    override: bool = Field(default=False, description="skip the guards: version and SUCCEEDED in the previous env")
+    override: bool = Field(default=False, description="skip the guards (only where the pipeline allows it)")
     override_reason: str = Field(
         default="", max_length=1000, validate_default=True, description="required with override"
     )
+    reason: str = Field(default="", max_length=1000, description="recorded with the promotion")
 
     @field_validator("version", mode="before")
     @classmethod
@@ -227,6 +237,12 @@ class PipelinePromotionRequest(BaseModel):
         return value
 
 
+class PipelinePromotionRequest(PipelinePromoteBody):
+    """Promote whatever the previous environment runs into environment ``to`` of ``pipeline``."""
+
+    pipeline: str = Field(min_length=1, max_length=64)
+
+
 class ScheduleRequest(BaseModel):
     """A promotion at a set time (``at``) or a recurring release train (``cron`` + ``timezone``)."""
 
@@ -234,7 +250,7 @@ class ScheduleRequest(BaseModel):
 
     at: datetime | None = Field(default=None, description="when, with a UTC offset, e.g. 2026-12-01T02:00:00Z")
     cron: str | None = Field(default=None, description="EventBridge Scheduler cron(...) expression")
-    timezone: str = Field(default="UTC", description="IANA time zone of the cron expression")
+    timezone: TimeZoneName = Field(default="UTC", description="IANA time zone of the cron expression")
     promotion: PromotionRequest | None = None
     pipeline: PipelinePromotionRequest | None = None
     description: str = Field(default="", max_length=500)
@@ -249,19 +265,8 @@ class ScheduleRequest(BaseModel):
     @field_validator("cron")
     @classmethod
     def _cron_is_valid(cls, value: str | None) -> str | None:
-        from .cron import cron_error
-
         if value is not None and (error := cron_error(value)):
             raise ValueError(f"invalid cron expression {value!r}: {error}")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone_exists(cls, value: str) -> str:
-        from .cron import timezone_error
-
-        if error := timezone_error(value):
-            raise ValueError(error)
         return value
 
     @model_validator(mode="after")
@@ -354,7 +359,7 @@ class WeeklyFreeze(BaseModel):
         json_schema_extra={"pattern": HOURS_PATTERN},
         description="HH:MM-HH:MM, e.g. 16:00-24:00 (24:00 is midnight at the end of the day)",
     )
-    timezone: str = Field(default="UTC", description="IANA time zone, e.g. Europe/Berlin")
+    timezone: TimeZoneName = Field(default="UTC", description="IANA time zone, e.g. Europe/Berlin")
     reason: str = Field(default="", max_length=200)
 
     @field_validator("days")
@@ -372,15 +377,6 @@ class WeeklyFreeze(BaseModel):
         start, end = value.split("-")
         if start == end:
             raise ValueError(f"hours {value!r} is empty: start and end are equal (00:00-24:00 is a whole day)")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone_exists(cls, value: str) -> str:
-        from .cron import timezone_error
-
-        if error := timezone_error(value):
-            raise ValueError(error)
         return value
 
 

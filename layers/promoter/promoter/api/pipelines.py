@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from ..errors import InvalidRequest, NotFound
 from ..models import (
@@ -19,9 +19,9 @@ from ..models import (
     Pipeline,
     PipelineDefinition,
     PipelineInventory,
+    PipelinePromoteBody,
     PipelinePromotionRequest,
     PipelineRecord,
-    published_version,
 )
 from ..pipelines import PipelineService
 from ..service import PromoterService
@@ -36,36 +36,6 @@ PipelineName = Annotated[str, Path(min_length=1, max_length=64, pattern=NAME_PAT
 
 
 # --- bodies and views ----------------------------------------------------------------------------
-class PipelinePromoteBody(BaseModel):
-    """``POST /pipelines/{name}/promote``: into environment ``to``, the version the one before runs."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    to: str = Field(min_length=1, max_length=64, description="target environment, e.g. prod")
-    version: str | None = Field(
-        default=None,
-        description="optional: a version of the previous environment's function; must be the one it runs "
-        "now, unless override. Required for the first environment.",
-    )
-    override: bool = Field(default=False, description="skip the guards (only where the pipeline allows it)")
-    override_reason: str = Field(
-        default="", max_length=1000, validate_default=True, description="required with override"
-    )
-    reason: str = Field(default="", max_length=1000, description="recorded with the promotion")
-
-    @field_validator("version", mode="before")
-    @classmethod
-    def _published(cls, value: Any) -> Any:
-        return published_version(value)
-
-    @field_validator("override_reason")
-    @classmethod
-    def _reason_given(cls, value: str, info: Any) -> str:
-        if info.data.get("override") and not value.strip():
-            raise ValueError("override needs a reason: say why the guards are skipped")
-        return value
-
-
 class PipelineView(BaseModel):
     name: str
     description: str
