@@ -18,7 +18,6 @@ import statistics
 import time
 
 from promoter.models import PromotionRequest, Status
-
 from sandbox import Sandbox, patches
 from sandbox.targets import Targets
 

@@ -12,7 +12,6 @@ import statistics
 import time
 
 from promoter.models import PromotionRequest
-
 from sandbox import Sandbox
 from sandbox.targets import Targets
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 from moto import mock_aws
+
 from promoter.models import Promotion
 from promoter.service import PromoterService
 from promoter.settings import Settings

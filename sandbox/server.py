@@ -163,6 +163,7 @@ class SandboxServer:
     def api_app(self) -> Any:
         """The API's routes on Powertools' local HTTP resolver (an ASGI app)."""
         from aws_lambda_powertools.event_handler import HttpResolverLocal
+
         from promoter.api import build_app
 
         return build_app(HttpResolverLocal(enable_validation=True))

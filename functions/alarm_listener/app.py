@@ -3,6 +3,7 @@
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from promoter.models import AlarmStateChangeEvent
 from promoter.runtime import service
 

@@ -4,6 +4,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from promoter.models import FinalizeInput, HookInput, RollbackInput, StepInput, TaskInput, WaitInput
 from promoter.runtime import service
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, HttpResolverLocal
+
 from promoter.api import build_app
 from promoter.service import PromoterService
 from promoter.settings import Settings
-
 from sandbox import Sandbox
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "api"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from promoter.models import Status
-
 from tests.api.conftest import executions
 
 BODY = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 import httpx
-from promoter.models import Status
 
+from promoter.models import Status
 from tests.api.conftest import executions
 
 BODY = {

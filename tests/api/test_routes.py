@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from promoter.models import Status
-
 from sandbox.targets import SAMPLE_HANDLER, zip_source
 from tests.api.conftest import ALICE, executions, load_event
 

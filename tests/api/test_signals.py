@@ -6,7 +6,6 @@ import time
 
 from promoter.decisions import ALLOWED_SIGNALS
 from promoter.models import Promotion, Signal, Status, StepRecord
-
 from tests.api.conftest import ALICE, executions
 
 LONG_BAKE = {"type": "canary", "weight": 0.1, "bake_seconds": 3000}  # 60 s at the tests' time scale

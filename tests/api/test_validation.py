@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from promoter.api import build_app
 
+from promoter.api import build_app
 from tests.api.conftest import ApiGateway, executions
 
 GOOD = {"function": "orders", "alias": "live", "version": "2"}

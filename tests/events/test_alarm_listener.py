@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 from promoter.models import Signal, Status
-
 from tests.workflow.helpers import alias_writes, assert_settled, lock_holder, request, wait_for_writes
 
 EVENT = json.loads((Path(__file__).parents[2] / "events/alarm_listener/alarm_state_change.json").read_text())

@@ -3,7 +3,6 @@
 import json
 
 from promoter.models import Status
-
 from tests.events.test_alarm_listener import alarm_event, invoke_listener, start_long_bake
 from tests.workflow.helpers import request
 

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+
 from promoter.models import PipelineDefinition, PipelinePromotionRequest, Promotion
 from promoter.pipelines import PipelineService
-
 from sandbox import Sandbox, patches
 from sandbox.multi_account import AccountSession, deploy_target_account
 from sandbox.targets import MANAGED_TAGS, ROLE_POLICY, SAMPLE_HANDLER, Targets, zip_source
@@ -134,9 +134,9 @@ def wait_for(condition: Callable[[], Any], what: str, limit: float = 60.0) -> An
 @pytest.fixture
 def gateway(sandbox: Sandbox):
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
     from promoter.api import build_app
     from promoter.service import PromoterService
-
     from tests.api.conftest import ApiGateway, api_settings
 
     return ApiGateway(build_app(APIGatewayRestResolver(enable_validation=True), PromoterService(api_settings(sandbox))))

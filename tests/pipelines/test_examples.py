@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from promoter.models import Pipeline, PipelineDefinition, WeeklyFreeze
 
+from promoter.models import Pipeline, PipelineDefinition, WeeklyFreeze
 from tests.pipelines.conftest import ACCOUNT_B, ROLE_B
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "pipelines"

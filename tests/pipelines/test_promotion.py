@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from moto.sts.models import sts_backends
+
 from promoter.errors import Frozen, InvalidRequest, NotAllowed
 from promoter.models import PipelinePromotionRequest, Signal, Status
-
 from tests.pipelines.conftest import (
     ACCOUNT_B,
     DEV,

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
+
 from promoter.aws.lambda_ import AliasState
 from promoter.aws.sts import RoleSessions
 from promoter.errors import InvalidRequest
@@ -20,7 +22,6 @@ from promoter.models import (
     WeeklyFreeze,
 )
 from promoter.pipelines import drift_of
-from pydantic import ValidationError
 
 ENV = {"name": "dev", "function": "orders", "alias": "dev"}
 

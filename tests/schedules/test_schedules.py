@@ -6,10 +6,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from promoter.models import ScheduleRequest, Status
 from promoter.runtime import schedules_for
-
 from tests.workflow.helpers import request, wait_for_writes
+
+DAY = 24 * 3600
 
 
 def soon(seconds: int = 120) -> str:
@@ -28,7 +30,7 @@ def wait_for_run(schedules, schedule_id: str, timeout: float = 60.0):
 
 def test_one_time_schedule_fires_at_its_time_and_deletes_itself(sandbox, targets, gateway):
     target = targets.function("orders")
-    body = {"at": soon(), "promotion": request(target).model_dump(mode="json", exclude_defaults=True)}
+    body = {"at": soon(DAY), "promotion": request(target).model_dump(mode="json", exclude_defaults=True)}
 
     answer = gateway.send("create_schedule", body=body)
 
@@ -40,7 +42,9 @@ def test_one_time_schedule_fires_at_its_time_and_deletes_itself(sandbox, targets
     created = scheduler.get_schedule(Name=schedule_id, GroupName=group)
     assert created["ActionAfterCompletion"] == "DELETE"
     assert created["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    assert schedules_for(sandbox.service()).get(schedule_id).runs == []  # not yet
 
+    sandbox.advance(DAY + 60)
     schedule = wait_for_run(schedules_for(sandbox.service()), schedule_id)
     (run,) = schedule.runs
     assert run.outcome == "started"

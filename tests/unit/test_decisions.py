@@ -1,6 +1,7 @@
 """Pure decisions: gates, next moves, allowed signals, final statuses."""
 
 import pytest
+
 from promoter.decisions import after_check, alarm_failures, ensure_signal_allowed, final_status_for
 from promoter.errors import AlarmFired, InvalidTransition, PromotionAborted
 from promoter.models import Promotion, Signal, Status, StepRecord

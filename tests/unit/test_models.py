@@ -1,8 +1,9 @@
 """Request validation names the field and the rule."""
 
 import pytest
-from promoter.models import PromotionRequest
 from pydantic import ValidationError
+
+from promoter.models import PromotionRequest
 
 
 def fields_of(error: ValidationError) -> set[str]:

@@ -3,6 +3,8 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
+
 from promoter.models import (
     AllAtOnceStrategy,
     CanaryStrategy,
@@ -11,7 +13,6 @@ from promoter.models import (
     PromotionRequest,
 )
 from promoter.strategies import steps_for
-from pydantic import ValidationError
 
 
 def assert_well_formed(steps):

@@ -5,7 +5,6 @@ from collections.abc import Callable
 from typing import Any
 
 from promoter.models import PromotionRequest
-
 from sandbox import Sandbox, patches
 
 

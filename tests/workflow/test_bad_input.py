@@ -1,9 +1,9 @@
 """Bad input is refused before anything changes, with an error that names the field and rule."""
 
 import pytest
-from promoter.errors import InvalidRequest
 from pydantic import ValidationError
 
+from promoter.errors import InvalidRequest
 from tests.workflow.helpers import alias_writes, request
 
 

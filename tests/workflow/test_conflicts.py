@@ -1,9 +1,9 @@
 """Out-of-band changes and competing promotions."""
 
 import pytest
+
 from promoter.errors import TargetBusy
 from promoter.models import Signal, Status
-
 from tests.workflow.helpers import lock_holder, request, wait_for_writes
 
 

@@ -22,9 +22,9 @@ from contextlib import contextmanager
 import botocore.client
 import pytest
 from botocore.exceptions import ClientError
+
 from promoter.errors import PromoterError
 from promoter.models import Status
-
 from sandbox import Sandbox
 from sandbox.targets import Targets
 from tests.conftest import TIME_SCALE

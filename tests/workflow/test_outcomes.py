@@ -3,7 +3,6 @@
 import threading
 
 from promoter.models import Status
-
 from tests.workflow.helpers import alias_writes, assert_settled, lock_holder, request
 
 
