@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv demo sandbox test lint validate build bench clean
+.PHONY: venv demo sandbox test lint validate build bench openapi clean
 
 $(STAMP): requirements.txt requirements-dev.txt layers/promoter/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,10 +46,15 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.import_time
 	$(BIN)/python -m bench.sandbox_wall_time
 	$(BIN)/python -m bench.rollback_latency
+	$(BIN)/python -m bench.api_latency
 
 ## build: sam build for arm64 / python3.13 (needs python3.13 on PATH, e.g. from pyenv)
 build: $(STAMP)
 	PYENV_VERSION=3.11.7:3.12.1:3.13.0 $(BIN)/sam build --template template.yaml
+
+## openapi: regenerate docs/openapi.json from the API's routes
+openapi: $(STAMP)
+	$(BIN)/python -m promoter.api > docs/openapi.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .aws-sam
