@@ -172,6 +172,10 @@ def _promotion_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--code-sha256", metavar="SHA", help="with --publish: only if $LATEST has this CodeSha256"
     )
+    sub.add_argument(
+        "--role-arn", metavar="ARN", help="the function is in another account: reach it through this role"
+    )
+    sub.add_argument("--external-id", metavar="ID", help="with --role-arn: the role's external id")
     shape = sub.add_argument_group("strategy (default: canary 10% then 100%, bake 300 s)")
     shape.add_argument(
         "--strategy",
@@ -431,6 +435,10 @@ class Cli:
             body["insufficient_data"] = a.insufficient_data
         if a.reason:
             body["reason"] = a.reason
+        if a.role_arn:
+            body["role_arn"] = a.role_arn
+        if a.external_id:
+            body["external_id"] = a.external_id
         return body
 
     def _started(self, response: Any) -> int:

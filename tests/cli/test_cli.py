@@ -112,6 +112,8 @@ def test_conflicts_give_exit_3_and_an_aborted_promotion_makes_watch_exit_11(shel
         (["start", "orders", "live", "--version", "2", "--weight", "lots"], "not a number"),
         (["start", "orders", "live", "--version", "2", "--weight", "0.1", "--step", "0.2"], "does not apply"),
         (["list", "--alias", "live"], "--alias needs --function"),
+        (["start", "orders", "live", "--version", "2", "--role-arn", "prod-role"], "role_arn"),
+        (["start", "orders", "live", "--version", "2", "--external-id", "ext-1"], "only used with role_arn"),
     ],
 )
 def test_bad_input_gets_a_clear_message_and_exit_2(shell, args, expected):
