@@ -17,7 +17,7 @@ from promoter.settings import Settings
 from . import engine, patches
 from .deploy import ROOT, deploy
 
-TEMPLATE = Path(os.environ.get("PROMOTER_SANDBOX_TEMPLATE", ROOT / "template.yaml"))
+TEMPLATE = ROOT / "template.yaml"
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
