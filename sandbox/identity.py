@@ -38,6 +38,7 @@ class Principal:
     account_id: str
     kind: PrincipalKind
     access_key_id: str
+    user_id: str = ""  # AIDA... for a user, AROA...:session for a session, the account id for root
     secret_access_key: str | None = None
     role_arn: str | None = None
     session_name: str | None = None
@@ -66,7 +67,11 @@ def principal_for_access_key(access_key_id: str) -> Principal:
 def root_principal(account_id: str = DEFAULT_ACCOUNT_ID, access_key_id: str = "") -> Principal:
     """The account's root user, the identity the sandbox gives keys it does not know."""
     return Principal(
-        arn=f"arn:aws:iam::{account_id}:root", account_id=account_id, kind="root", access_key_id=access_key_id
+        arn=f"arn:aws:iam::{account_id}:root",
+        account_id=account_id,
+        kind="root",
+        access_key_id=access_key_id,
+        user_id=account_id,
     )
 
 
@@ -84,6 +89,7 @@ def _user_principal(account_id: str, partition: str, key: Any) -> Principal:
         account_id=account_id,
         kind="user",
         access_key_id=key.access_key_id,
+        user_id=user.id,
         secret_access_key=key.secret_access_key,
     )
 
@@ -105,6 +111,7 @@ def _session_principal(session: Any) -> Principal:
         account_id=session.account_id,
         kind="assumed-role",
         access_key_id=session.access_key_id,
+        user_id=session.user_id,
         secret_access_key=session.secret_access_key,
         role_arn=session.role_arn,
         session_name=session.session_name,

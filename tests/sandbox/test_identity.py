@@ -41,6 +41,7 @@ def test_a_user_key_is_that_user(aws):
     assert principal.account_id == ACCOUNT
     assert principal.secret_access_key == key["SecretAccessKey"]
     assert principal.role_arn is None
+    assert principal.user_id == iam.get_user(UserName="alice")["User"]["UserId"]
 
 
 def test_an_assumed_role_key_is_that_session(aws):
@@ -56,6 +57,7 @@ def test_an_assumed_role_key_is_that_session(aws):
     assert principal.session_name == "ci-42"
     assert principal.secret_access_key == creds["SecretAccessKey"]
     assert principal.session_token == creds["SessionToken"]
+    assert principal.user_id.endswith(":ci-42")  # AROA<role id>:<session>, as GetCallerIdentity says
 
 
 def test_a_role_in_another_account_gives_a_session_of_that_account(aws):
