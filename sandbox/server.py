@@ -7,7 +7,11 @@
   state machines execute. Use it from any AWS SDK or ``aws --endpoint-url``.
 - template.yaml is deployed into it, as ``sam deploy`` would (sandbox/deploy.py).
 - ``http://127.0.0.1:8080`` serves the API routes (``promoter.api.build_app``) through Powertools'
-  ``HttpResolverLocal`` under uvicorn. No signature is needed here; the actor is ``local``.
+  ``HttpResolverLocal`` under uvicorn, behind the sandbox's API Gateway (sandbox/api_gateway.py):
+  a request SigV4-signed with the keys of a sandbox IAM user or role session is verified and
+  recorded with that caller's ARN as the actor (AWS_IAM); unsigned requests, and keys the sandbox
+  does not know (``testing``), are served with the actor ``local``. Bodies over 10 MB are a 413,
+  and a request not answered within 29 s is a 504, as on API Gateway.
 """
 
 from __future__ import annotations
@@ -161,12 +165,14 @@ class SandboxServer:
         return settings
 
     def api_app(self) -> Any:
-        """The API's routes on Powertools' local HTTP resolver (an ASGI app)."""
+        """The API's routes on Powertools' local HTTP resolver (an ASGI app), behind API Gateway."""
         from aws_lambda_powertools.event_handler import HttpResolverLocal
 
         from promoter.api import build_app
 
-        return build_app(HttpResolverLocal(enable_validation=True))
+        from .api_gateway import ApiGateway
+
+        return ApiGateway(build_app(HttpResolverLocal(enable_validation=True)))
 
     def _uvicorn_server(self) -> Any:
         import uvicorn
@@ -253,7 +259,8 @@ def banner(server: SandboxServer) -> str:
 lambda-promoter sandbox ({pace})
 
   AWS endpoint   {aws}   any AWS SDK, or: aws --endpoint-url {aws} ...
-  promoter API   {api}   promoter --api {api} ...   (no signature needed; actor "local")
+  promoter API   {api}   promoter --api {api} ...   (signed by a sandbox IAM user: actor = its ARN;
+                 unsigned or "testing" keys: actor "local")
   stack          {server.stack_name}: table {server.outputs.get("PromotionsTableName")}
                  state machine {server.outputs.get("StateMachineArn")}
 

@@ -10,15 +10,24 @@
 2. Bytes that are not UTF-8 (body, header values, query string) crash its ASGI adapter with a
    500 before any route runs. They are decoded with replacement characters instead, so such a
    body is simply invalid JSON (422), as behind API Gateway.
+3. Who is calling. Its events carry a fixed ``requestContext`` with no identity. A front that
+   authenticates the caller (the sandbox's API Gateway, sandbox/api_gateway.py, which verifies
+   SigV4 signatures) puts the request context API Gateway would send under
+   ``scope[REQUEST_CONTEXT]``; it is merged into the event's ``requestContext``, so
+   ``context.actor_of`` reads ``identity.userArn`` as behind API Gateway's AWS_IAM auth.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, MutableMapping
+from contextvars import ContextVar
 from typing import Any
 
 from aws_lambda_powertools.event_handler import HttpResolverLocal
+
+REQUEST_CONTEXT = "promoter.request_context"  # ASGI scope key: extra requestContext fields
+_request_context: ContextVar[dict[str, Any] | None] = ContextVar("promoter_request_context", default=None)
 
 
 def _utf8(raw: bytes) -> bytes:
@@ -31,6 +40,13 @@ def adapt(resolver: HttpResolverLocal) -> None:
         return builder.build(resolver.current_event, resolver._cors)
 
     original_handler = resolver.asgi_handler
+    original_to_proxy_event = resolver._to_proxy_event
+
+    def to_proxy_event(event: dict) -> Any:
+        extra = _request_context.get()
+        if extra:
+            event = dict(event, requestContext={**(event.get("requestContext") or {}), **extra})
+        return original_to_proxy_event(event)
 
     async def asgi_handler(scope: MutableMapping[str, Any], receive: Callable, send: Callable) -> None:
         if scope.get("type") != "http":
@@ -49,7 +65,12 @@ def adapt(resolver: HttpResolverLocal) -> None:
         async def replay() -> dict:
             return replayed
 
-        await original_handler(clean, replay, send)
+        token = _request_context.set(scope.get(REQUEST_CONTEXT))
+        try:
+            await original_handler(clean, replay, send)
+        finally:
+            _request_context.reset(token)
 
     resolver._resolve_async = resolve_in_one_thread  # type: ignore[method-assign]
+    resolver._to_proxy_event = to_proxy_event  # type: ignore[method-assign]
     resolver.asgi_handler = asgi_handler  # type: ignore[method-assign]
