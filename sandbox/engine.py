@@ -4,6 +4,7 @@
 ``SandboxServer``) starts. The first call patches moto (each module documents its patches):
 
 - sandbox/eventbus.py: EventBridge rules deliver to Lambda and Step Functions targets;
+- sandbox/sns_delivery.py: and to SNS topics, if the topic's KMS key lets EventBridge use it;
 - sandbox/lambda_metrics.py: alias routing weights, ``ExecutedVersion`` and AWS/Lambda metrics on invoke;
 - sandbox/alarms.py: metric alarms evaluated from their data, "CloudWatch Alarm State Change" events;
 - sandbox/scheduler.py: EventBridge Scheduler schedules and schedule rules fire on the sandbox clock.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import threading
 
-from . import alarms, eventbus, lambda_metrics, scheduler
+from . import alarms, eventbus, lambda_metrics, scheduler, sns_delivery
 from .clock import CLOCK
 
 _lock = threading.RLock()
@@ -35,6 +36,7 @@ def apply(time_scale: float = 1.0) -> None:
     with _lock:
         if not _patched:
             eventbus.apply()
+            sns_delivery.apply()  # after eventbus: it wraps that patch for SNS targets
             lambda_metrics.apply()
             alarms.apply()
             scheduler.apply()
