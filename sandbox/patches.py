@@ -28,7 +28,11 @@ from typing import Any
 
 from moto.awslambda import models as lambda_models
 from moto.awslambda import responses as lambda_responses
-from moto.awslambda.exceptions import InvalidParameterValueException, PreconditionFailedException
+from moto.awslambda.exceptions import (
+    InvalidParameterValueException,
+    PreconditionFailedException,
+    ValidationException,
+)
 from moto.moto_api._internal import mock_random
 from moto.stepfunctions import models as sfn_base
 from moto.stepfunctions import responses as sfn_responses
@@ -40,7 +44,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-from . import engine, multi_account, runner
+from . import engine, multi_account, runner, sfn_limits
 
 
 class ScaledClock:
@@ -76,14 +80,17 @@ def apply(time_scale: float = 1.0, extra_env: dict[str, str] | None = None) -> N
     with _APPLIED:
         if _applied:
             return
-        runner.install_stdout_capture()
+        runner.install()  # per-thread stdout and os.environ, before any function runs
         _patch_invoke()
+        _patch_function_errors()
         _patch_aliases()
+        _patch_alias_status_codes()
         _patch_publish_precondition()
         _patch_cloudformation_functions()
         _patch_cloudformation_refs()
         _patch_cloudformation_schedule_groups()
         _patch_step_functions()
+        sfn_limits.install()  # 25,000 history events; States.ALL does not catch terminal errors
         _patch_api_gateway()
         _patch_function_names()
         _patch_dynamodb_atomic_writes()
@@ -111,48 +118,133 @@ def _layer_version(fn: Any, arn: str) -> Any:
 
 
 def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+    """Run the function's code with the variables Lambda defines, concurrently with any other
+    invocation, within its Timeout (sandbox/runner.py).
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime"""
     self.logs_backend.ensure_log_group(self.logs_group_name)
     if isinstance(event, str | bytes):
         event = json.loads(event or "{}")
     if not getattr(self, "code_bytes", b""):
         return json.dumps({"errorType": "Runtime.InvalidEntrypoint", "errorMessage": "no zip code"}), True, ""
     code_dir, layer_dirs = _code_dirs(self)
+    context = runner.new_context(self)
     env = {
         "AWS_LAMBDA_FUNCTION_NAME": self.function_name,
         "AWS_LAMBDA_FUNCTION_VERSION": str(self.version),
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory_size),
+        "AWS_LAMBDA_LOG_GROUP_NAME": context.log_group_name,
+        "AWS_LAMBDA_LOG_STREAM_NAME": context.log_stream_name,
         "AWS_REGION": self.region,
         "AWS_DEFAULT_REGION": self.region,
         "_HANDLER": self.handler or "",
         **EXTRA_ENV,
         **{k: str(v) for k, v in (self.environment_vars or {}).items()},
     }
+    started = time.monotonic()
     payload, errored, logs = runner.run(
         code_dir=code_dir,
         layer_dirs=layer_dirs,
         handler=self.handler,
         event=event if event is not None else {},
         env=env,
-        context=runner.new_context(self),
+        context=context,
+        timeout=real_function_timeout(context.timeout_seconds),
+        instance=_instance(self),
     )
-    self.save_logs(logs or " ")
+    _write_logs(self, context, logs, (time.monotonic() - started) * 1000.0)
     return payload, errored, logs
+
+
+def _instance(fn: Any) -> str:
+    """One execution environment per function version: module state is never shared between two
+    functions (or two sandboxes) that happen to have the same code."""
+    if not getattr(fn, "_sandbox_instance", None):
+        fn._sandbox_instance = str(mock_random.uuid4())
+    return f"{fn._sandbox_instance}:{fn.version}"
+
+
+def real_function_timeout(seconds: float) -> float:
+    """How long, in real seconds, a function may run before it times out.
+
+    The function's ``Timeout`` is real run time on AWS. The sandbox's clock (``TIME.scale``) makes
+    waits shorter, so a timeout scales with it too, but never below ``min(Timeout,
+    MIN_REAL_TASK_TIMEOUT)`` real seconds, as for Step Functions task timeouts: real work (moto on a
+    busy machine) is not cut short, and a 1 s Timeout still ends a handler after 1 s.
+    """
+    return max(TIME.real(seconds), min(seconds, MIN_REAL_TASK_TIMEOUT))
+
+
+def _write_logs(fn: Any, context: runner.Context, logs: str, duration_ms: float) -> None:
+    """The invocation's output, framed by START/END/REPORT, in ``/aws/lambda/<name>`` under the stream
+    name AWS uses, ``YYYY/MM/DD/[VERSION]<id>`` (the context's ``log_stream_name``).
+    https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html"""
+    request = context.aws_request_id
+    lines = [
+        f"START RequestId: {request} Version: {context.function_version}",
+        *logs.splitlines(),
+        f"END RequestId: {request}",
+        f"REPORT RequestId: {request}\tDuration: {duration_ms:.2f} ms\tMemory Size: {context.memory_limit_in_mb} MB",
+    ]
+    now = int(time.time() * 1000)
+    backend = fn.logs_backend
+    backend.create_log_stream(context.log_group_name, context.log_stream_name)
+    events = [{"timestamp": now, "message": line} for line in lines]
+    backend.put_log_events(context.log_group_name, context.log_stream_name, events)
 
 
 def _patch_invoke() -> None:
     lambda_models.LambdaFunction._invoke_lambda = _invoke_lambda
 
 
+def _patch_function_errors() -> None:
+    """A function error is ``X-Amz-Function-Error: Unhandled``, as AWS reports every error a
+    function raises (moto says ``Handled``).
+    https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_ResponseSyntax"""
+    original = lambda_models.LambdaFunction.invoke
+
+    def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> Any:
+        payload = original(self, body, request_headers, response_headers)
+        if "x-amz-function-error" in response_headers:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        return payload
+
+    lambda_models.LambdaFunction.invoke = invoke
+
+
 # --- Lambda: aliases as AWS does them --------------------------------------------------------------
+_VERSION_KEYS = (
+    "Map keys must satisfy constraint: [Member must have length less than or equal to 1024, "
+    "Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [0-9]+]"
+)
+MAX_DESCRIPTION = 256
+
+
+def _validate_description(description: Any) -> None:
+    """Descriptions of versions and aliases are at most 256 characters; longer ones fail AWS's
+    request validation (ValidationException). https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html"""
+    if description is not None and len(str(description)) > MAX_DESCRIPTION:
+        raise ValidationException(
+            str(description), "description", f"Member must have length less than or equal to {MAX_DESCRIPTION}"
+        )
+
+
 def _validate_routing(backend: Any, function_name: str, version: str | None, routing: Any) -> None:
+    """AWS's rules for a weighted alias: at most one additional version, a weight in [0, 1], and both
+    versions published: ``$LATEST`` fails the key pattern of AdditionalVersionWeights
+    (ValidationException) and cannot be the alias's main version (InvalidParameterValueException).
+    https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html,
+    https://docs.aws.amazon.com/lambda/latest/api/API_AliasRoutingConfiguration.html"""
     weights = (routing or {}).get("AdditionalVersionWeights") or {}
+    if any(not re.fullmatch(r"[0-9]+", str(extra)) for extra in weights):
+        shown = "{" + ", ".join(f"{k}={v}" for k, v in weights.items()) + "}"
+        raise ValidationException(shown, "routingConfig.additionalVersionWeights", _VERSION_KEYS)
     if len(weights) > 1:
         raise InvalidParameterValueException("Only one additional version is allowed in RoutingConfig")
+    if weights and version == "$LATEST":
+        raise InvalidParameterValueException("$LATEST is not supported for an alias pointing to more than 1 version")
     for extra, weight in weights.items():
         if not (0.0 <= float(weight) <= 1.0):
             raise InvalidParameterValueException(f"Invalid weight {weight}: must be between 0.0 and 1.0")
-        if extra == "$LATEST" or not str(extra).isdigit():
-            raise InvalidParameterValueException("RoutingConfig versions must be published versions")
         if version is not None and extra == version:
             raise InvalidParameterValueException("RoutingConfig version must differ from FunctionVersion")
         backend.get_function(function_name, extra)  # raises if the version does not exist
@@ -184,24 +276,54 @@ def _patch_aliases() -> None:
                 "Call the GetAlias API to retrieve the latest Revision Id"
             )
         version = params.get("FunctionVersion") or alias.function_version
+        _validate_description(params.get("Description"))
         _validate_routing(self.backend, function_name, version, params.get("RoutingConfig"))
         return original_response(self)
 
     lambda_responses.LambdaResponse.update_alias = update_alias
 
+    original_create = lambda_responses.LambdaResponse.create_alias
+
+    def create_alias(self: Any) -> Any:
+        function_name = lambda_responses.unquote(self.path.rsplit("/", 2)[-2])
+        params = json.loads(self.body or "{}")
+        _validate_description(params.get("Description"))
+        _validate_routing(self.backend, function_name, params.get("FunctionVersion"), params.get("RoutingConfig"))
+        return original_create(self)
+
+    lambda_responses.LambdaResponse.create_alias = create_alias
+
+
+def _patch_alias_status_codes() -> None:
+    """GetAlias and UpdateAlias answer HTTP 200 (moto: 201, which only CreateAlias answers).
+    https://docs.aws.amazon.com/lambda/latest/api/API_GetAlias.html#API_GetAlias_ResponseSyntax"""
+    for name in ("get_alias", "update_alias"):
+        original = getattr(lambda_responses.LambdaResponse, name)
+
+        def ok(self: Any, __original: Any = original) -> Any:
+            _status, headers, body = __original(self)
+            return 200, {**headers, "status": 200}, body
+
+        setattr(lambda_responses.LambdaResponse, name, ok)
+
 
 def _patch_publish_precondition() -> None:
+    """PublishVersion publishes only if ``CodeSha256`` matches $LATEST's code; a mismatch is an
+    InvalidParameterValueException on AWS ("CodeSHA256 (...) is different from current CodeSHA256 in
+    $LATEST"), and a ``Description`` over 256 characters a ValidationException.
+    https://docs.aws.amazon.com/lambda/latest/api/API_PublishVersion.html"""
     original = lambda_responses.LambdaResponse.publish_version
 
     def publish_version(self: Any) -> Any:
         function_name = lambda_responses.unquote(self.path.split("/")[-2])
+        _validate_description(self._get_param("Description"))
         expected = self._get_param("CodeSha256")
         if expected:
             latest = self.backend.get_function(function_name)
             if latest.code_sha_256 != expected:
-                raise PreconditionFailedException(
-                    f"CodeSha256 ({expected}) is different from current CodeSha256 in $LATEST "
-                    f"({latest.code_sha_256}). Please try again with the CodeSha256 in $LATEST."
+                raise InvalidParameterValueException(
+                    f"CodeSHA256 ({expected}) is different from current CodeSHA256 in $LATEST "
+                    f"({latest.code_sha_256}). Please try again with the CodeSHA256 in $LATEST."
                 )
         return original(self)
 
