@@ -5,7 +5,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from promoter.models import FinalizeInput, HookInput, RollbackInput, StepInput, TaskInput, WaitInput
+from promoter.models import CheckInput, FinalizeInput, HookInput, RollbackInput, StepInput, TaskInput, WaitInput
 from promoter.runtime import service
 
 logger = Logger()
@@ -16,54 +16,47 @@ tracer = Tracer()
 @tracer.capture_lambda_handler
 @event_parser(model=TaskInput)
 def prepare(event: TaskInput, context: LambdaContext) -> dict:
-    return service().prepare(event.promotion_id)
+    return service().tasks.prepare(event.promotion_id)
 
 
 @logger.inject_lambda_context
 @event_parser(model=WaitInput)
 def wait(event: WaitInput, context: LambdaContext) -> None:
-    service().wait(event.promotion_id, event.token, event.kind)
+    service().tasks.wait(event.promotion_id, event.token, event.kind)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @event_parser(model=HookInput)
 def run_hook(event: HookInput, context: LambdaContext) -> dict:
-    return service().run_hook(event.promotion_id, event.phase)
+    return service().tasks.run_hook(event.promotion_id, event.phase)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @event_parser(model=StepInput)
 def shift(event: StepInput, context: LambdaContext) -> dict:
-    return service().shift(event.promotion_id, event.step)
+    return service().tasks.shift(event.promotion_id, event.step)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@event_parser(model=StepInput)
-def check(event: StepInput, context: LambdaContext) -> dict:
-    return service().check(event.promotion_id, event.step)
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@event_parser(model=TaskInput)
-def promote(event: TaskInput, context: LambdaContext) -> dict:
-    return service().promote(event.promotion_id)
+@event_parser(model=CheckInput)
+def check(event: CheckInput, context: LambdaContext) -> dict:
+    return service().tasks.check(event.promotion_id, event.step, event.woke)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @event_parser(model=RollbackInput)
 def rollback(event: RollbackInput, context: LambdaContext) -> dict:
-    return service().rollback(event.promotion_id, event.error)
+    return service().tasks.rollback(event.promotion_id, event.error)
 
 
 @logger.inject_lambda_context
 @event_parser(model=FinalizeInput)
 def finalize(event: FinalizeInput, context: LambdaContext) -> dict:
-    result = service().finalize(event.promotion_id, event.status, event.reason)
+    result = service().tasks.finalize(event.promotion_id, event.status, event.reason)
     with single_metric(name="PromotionsFinished", unit=MetricUnit.Count, value=1) as metric:
         metric.add_dimension(name="Status", value=result["status"])
     return result
@@ -71,6 +64,9 @@ def finalize(event: FinalizeInput, context: LambdaContext) -> dict:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@event_parser(model=TaskInput)
-def check_watch(event: TaskInput, context: LambdaContext) -> dict:
-    return service().check_watch(event.promotion_id)
+def reconcile(event: dict, context: LambdaContext) -> dict:
+    """Scheduled: repair promotions whose execution ended outside the workflow's own paths."""
+    outcomes = service().reconcile()
+    repaired = [o for o in outcomes if o["action"] == "repaired"]
+    logger.info("reconciled", extra={"checked": len(outcomes), "repaired": repaired})
+    return {"checked": len(outcomes), "repaired": repaired}

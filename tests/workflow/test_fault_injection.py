@@ -129,7 +129,7 @@ def test_baseline_covers_every_adapter_operation(baseline):
     for expected in (
         "lambda.GetFunction", "lambda.GetAlias", "lambda.GetFunctionConfiguration", "lambda.UpdateAlias",
         "lambda.Invoke", "cloudwatch.DescribeAlarms", "dynamodb.PutItem", "dynamodb.GetItem",
-        "dynamodb.DeleteItem", "stepfunctions.StartExecution",
+        "dynamodb.TransactWriteItems", "stepfunctions.StartExecution",
     ):
         assert operations[expected] > 0, f"baseline never called {expected}: {operations}"
 

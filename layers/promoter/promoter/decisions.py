@@ -1,39 +1,59 @@
-"""Pure decisions: what happens next, given a promotion's status, signals and gate results."""
+"""Pure decisions: what a signal may do, what a hook answer means, what happens after a hold."""
 
-from typing import Literal
+from __future__ import annotations
 
-from .errors import AlarmFired, InvalidTransition, NotAllowed, PromotionAborted
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from .errors import InvalidTransition, NotAllowed
 from .models import Promotion, Signal, Status
 
 # Which statuses each outside signal may act on. Anything else is a 409.
 ALLOWED_SIGNALS: dict[Signal, frozenset[Status]] = {
-    Signal.ABORT: frozenset(
-        {Status.PENDING, Status.AWAITING_APPROVAL, Status.RUNNING, Status.PAUSED}
-    ),
+    Signal.ABORT: frozenset({Status.PENDING, Status.AWAITING_APPROVAL, Status.RUNNING, Status.PAUSED}),
     Signal.PAUSE: frozenset({Status.RUNNING}),
     Signal.RESUME: frozenset({Status.PAUSED}),
     Signal.APPROVE: frozenset({Status.AWAITING_APPROVAL}),
     Signal.PROMOTE_NOW: frozenset({Status.RUNNING, Status.PAUSED}),
 }
-
-NextMove = Literal["next", "promote", "pause"]
+CONTROL_SIGNALS = frozenset({Signal.PAUSE, Signal.RESUME, Signal.PROMOTE_NOW})
+MAX_SIGNALS = 200  # keeps the record bounded; a promotion steered this often is refused more
 
 # Signals that end a wait of the workflow early, by the kind of wait (abort ends any of them).
 WAKES: dict[str, frozenset[Signal]] = {
     "approval": frozenset({Signal.APPROVE}),
-    "bake": frozenset({Signal.PROMOTE_NOW, Signal.PAUSE}),
-    "watch": frozenset({Signal.PROMOTE_NOW, Signal.PAUSE}),
+    "hold": frozenset({Signal.PROMOTE_NOW, Signal.PAUSE}),
     "pause": frozenset({Signal.RESUME, Signal.PROMOTE_NOW}),
 }
 
+Move = Literal["next", "hold", "pause", "post_traffic", "done"]
+
 
 def ensure_signal_allowed(promotion: Promotion, signal: Signal) -> None:
+    """A 202 must mean the signal will take effect: refuse what the record says it cannot."""
+    current = promotion.status.value
+    if promotion.ending is not None and not promotion.status.is_final:
+        if signal is Signal.ABORT and promotion.ending.status is Status.ABORTED:
+            return  # the same request again: it is already taking effect
+        raise InvalidTransition(
+            f"cannot {signal.value.replace('_', '-')}: the promotion is already ending "
+            f"{promotion.ending.status} ({promotion.ending.reason})",
+            current_status=current,
+            ending=promotion.ending.status.value,
+        )
     if promotion.status not in ALLOWED_SIGNALS[signal]:
         allowed = ", ".join(sorted(ALLOWED_SIGNALS[signal]))
         raise InvalidTransition(
             f"cannot {signal.value.replace('_', '-')} a promotion that is {promotion.status}; "
             f"allowed only when {allowed}",
-            current_status=promotion.status.value,
+            current_status=current,
+        )
+    if signal is Signal.APPROVE and promotion.approved:
+        raise InvalidTransition("the promotion is already approved", current_status=current)
+    if len(promotion.signals) >= MAX_SIGNALS and signal is not Signal.ABORT:
+        raise InvalidTransition(
+            f"this promotion took {MAX_SIGNALS} signals; only abort is accepted now", current_status=current
         )
 
 
@@ -48,6 +68,25 @@ def ensure_approver(promotion: Promotion, signal: Signal, actor: str) -> None:
         )
 
 
+def wakes(promotion: Promotion, kind: str) -> bool:
+    """Does a signal already in the record end a wait of ``kind`` at once?"""
+    if kind == "approval":
+        return promotion.approved
+    return control_signal(promotion) in WAKES[kind]
+
+
+def control_signal(promotion: Promotion) -> Signal | None:
+    """The latest pause, resume or promote-now the workflow has not acted on yet."""
+    pending = [e.signal for e in promotion.signals if e.seq > promotion.handled_signals]
+    controls = [s for s in pending if s in CONTROL_SIGNALS]
+    return controls[-1] if controls else None
+
+
+def hook_passed(answer: Any) -> bool:
+    """Fail closed: only a JSON object whose ``passed`` is the boolean true passes."""
+    return isinstance(answer, dict) and answer.get("passed") is True
+
+
 def alarm_failures(states: dict[str, str], insufficient_data: Literal["fail", "pass"]) -> list[str]:
     """Names and states of alarms that fail the gate. Missing alarms always fail (fail safe)."""
     failing = []
@@ -59,18 +98,33 @@ def alarm_failures(states: dict[str, str], insufficient_data: Literal["fail", "p
     return failing
 
 
-def after_check(promotion: Promotion, step_index: int, failures: list[str]) -> NextMove:
-    """Decide the move after a step's bake. Raises to send the workflow to rollback."""
-    if promotion.signal is Signal.ABORT:
-        raise PromotionAborted("aborted on request")
-    if failures:
-        raise AlarmFired("gate failed: " + "; ".join(failures))
-    if promotion.signal is Signal.PROMOTE_NOW:
-        return "promote"
-    if promotion.signal is Signal.PAUSE:
-        return "pause"
-    last_traffic_step = len(promotion.steps) - 2  # the final step (weight 1.0) is Promote
-    return "promote" if step_index >= last_traffic_step else "next"
+@dataclass(frozen=True)
+class AfterHold:
+    move: Move
+    step: int
+    hold_seconds: int = 0
+
+
+def after_hold(promotion: Promotion, step: int, timed_out: bool, now: datetime) -> AfterHold:
+    """Where the workflow goes once a hold (a step's bake, or the watch window) ended or was woken.
+
+    ``step`` is a traffic step, or ``len(steps)`` for the watch window. The hold's own clock decides
+    whether the bake is over: a pause stops it, so a woken hold continues with what remains.
+    """
+    last = len(promotion.steps) - 1
+    if promotion.status is Status.PAUSED:
+        return AfterHold("pause", step)
+    if control_signal(promotion) is Signal.PROMOTE_NOW and step < last:
+        return AfterHold("next", last)
+    hold = promotion.hold
+    remaining = 0.0 if timed_out or hold is None else hold.remaining(now)
+    if control_signal(promotion) is Signal.PROMOTE_NOW:
+        remaining = 0.0
+    if remaining >= 1.0:
+        return AfterHold("hold", step, int(remaining + 0.999))
+    if step < last:
+        return AfterHold("next", step + 1)
+    return AfterHold("post_traffic" if step == last else "done", step)
 
 
 def final_status_for(error_name: str | None) -> Status:

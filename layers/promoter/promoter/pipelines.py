@@ -42,7 +42,7 @@ from .models import (
     Status,
     utcnow,
 )
-from .service import PromoterService
+from .promotions import PromoterService
 
 GUARD_PAGES = 20  # pages of 25 promotions searched for the SUCCEEDED one that brought a version in
 
@@ -391,8 +391,8 @@ class PipelineService:
             view.error = error.message if isinstance(error, PromoterError) else f"{type(error).__name__}: {error}"
             return view
         target = f"{view.function_arn}:{env.alias}"
-        view.active_promotion = self.promoter._active_promotion(target)
-        view.last_promotion = self.promoter._last_finished_promotion(target)
+        view.active_promotion = self.promoter.reads.active_promotion(target)
+        view.last_promotion = self.promoter.reads.last_finished_promotion(target)
         view.drift, view.drift_reason = drift_of(alias, view.active_promotion, view.last_promotion)
         return view
 
@@ -400,7 +400,7 @@ class PipelineService:
     def _adapters(self, env: Environment) -> TargetAdapters:
         if env.role_arn:
             return self.promoter.roles.adapters(env.role_arn, env.external_id)
-        return TargetAdapters(self.promoter.lambdas, self.promoter.alarms, self.artifacts)
+        return TargetAdapters(self.promoter.ctx.lambdas, self.promoter.ctx.alarms, self.artifacts)
 
     @staticmethod
     def _environment(pipeline: Pipeline, name: str) -> tuple[int, Environment]:
@@ -447,7 +447,7 @@ class PipelineService:
         except Exception as error:
             raise _denied(error, env, f"{where}.role_arn" if env.role_arn else f"{where}.function") from error
         try:
-            self.promoter._ensure_managed(env.function, function.get("Tags") or {})
+            self.promoter.ensure_managed(env.function, function.get("Tags") or {})
         except InvalidRequest as error:
             raise InvalidRequest(f"{env.name}: {error.message}", field=f"{where}.function") from error
         try:
@@ -478,9 +478,12 @@ def drift_of(alias: AliasState, active: Promotion | None, last: Promotion | None
         return None, "no promotion by lambda-promoter on this alias yet"
     if alias.revision_id == reference.revision_id:
         return False, ""
-    intent = reference.pending_alias
-    if active is not None and intent and intent.version == alias.version and intent.weights == alias.weights:
+    in_flight = [c for c in reference.claims if c.state == "pending" and c.target.same_routing(alias.version, alias.weights)]
+    if active is not None and in_flight:
         return False, "a write of the active promotion is in flight"
+    confirmed = reference.confirmed_alias
+    if confirmed is not None and confirmed.same_routing(alias.version, alias.weights):
+        return False, "the routing is as the control plane left it (another field of the alias changed)"
     if reference.status is Status.SUCCEEDED:
         left = f"version {reference.candidate_version}"
     elif reference.status.is_final:

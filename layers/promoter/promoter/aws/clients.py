@@ -13,8 +13,8 @@ BOTO_CONFIG = Config(
 )
 
 
-def new_client(service: str, session: boto3.session.Session | None = None) -> Any:
-    return (session or boto3.session.Session()).client(service, config=BOTO_CONFIG)
+def new_client(service: str, session: boto3.session.Session | None = None, config: Config = BOTO_CONFIG) -> Any:
+    return (session or boto3.session.Session()).client(service, config=config)
 
 
 class LazyClient:
@@ -24,6 +24,7 @@ class LazyClient:
 
     def __init__(self, client: Any = None, session: boto3.session.Session | None = None) -> None:
         self._client = client
+        self._injected = client is not None
         self._session = session
 
     @property

@@ -48,11 +48,58 @@ class PromotionStore(LazyClient):
         }
 
     def create(self, promotion: Promotion) -> None:
-        self.client.put_item(
-            TableName=self.table_name,
-            Item=self._item(promotion, 1),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
+        """The record and its alarm watches, in one transaction."""
+        record = {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": self._item(promotion, 1),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        watches = [
+            {"Put": {"TableName": self.table_name, "Item": self._watch_key(a, promotion.id)}} for a in promotion.alarms
+        ]
+        self.client.transact_write_items(TransactItems=[record, *watches])
+
+    def finish(self, promotion: Promotion, expected_rev: int) -> None:
+        """Write the final record, free the target and drop the alarm watches, all or nothing.
+
+        The lock is deleted only if it is still ours; if another promotion holds it (ours was
+        freed long ago), the record is written without touching it.
+        """
+        record = {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": self._item(promotion, expected_rev + 1),
+                "ConditionExpression": "rev = :rev",
+                "ExpressionAttributeValues": {":rev": {"N": str(expected_rev)}},
+            }
+        }
+        lock = {
+            "Delete": {
+                "TableName": self.table_name,
+                "Key": self._lock_key(promotion.target_key),
+                "ConditionExpression": "attribute_not_exists(pk) OR promotion_id = :id",
+                "ExpressionAttributeValues": {":id": {"S": promotion.id}},
+            }
+        }
+        watches = [
+            {"Delete": {"TableName": self.table_name, "Key": self._watch_key(a, promotion.id)}}
+            for a in promotion.alarms
+        ]
+        for items in ([record, lock, *watches], [record, *watches]):
+            try:
+                self.client.transact_write_items(TransactItems=items)
+                return
+            except ClientError as error:
+                reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException" or not reasons:
+                    raise
+                if reasons[0] == "ConditionalCheckFailed":
+                    raise RecordConflict(f"promotion {promotion.id} changed concurrently") from error
+                if len(reasons) < 2 or reasons[1] != "ConditionalCheckFailed":
+                    raise
+        raise RecordConflict(f"promotion {promotion.id}: could not write the final record")
 
     def get_with_rev(self, promotion_id: str) -> tuple[Promotion, int]:
         raw = self.client.get_item(
@@ -136,19 +183,33 @@ class PromotionStore(LazyClient):
         token = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
         return items, token
 
-    # --- alarm watches: which live promotions watch an alarm ------------------------------------
-    def add_watches(self, promotion_id: str, alarms: list[str]) -> None:
-        for alarm in alarms:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item={"pk": {"S": f"ALARM#{alarm}"}, "sk": {"S": promotion_id}},
-            )
+    def live(self, min_age_seconds: float = 0.0) -> list[Promotion]:
+        """Promotions not yet final, started at least ``min_age_seconds`` ago (for the reconciler)."""
+        from datetime import UTC, datetime, timedelta
 
-    def remove_watches(self, promotion_id: str, alarms: list[str]) -> None:
-        for alarm in alarms:
-            self.client.delete_item(
-                TableName=self.table_name, Key={"pk": {"S": f"ALARM#{alarm}"}, "sk": {"S": promotion_id}}
-            )
+        before = (datetime.now(UTC) - timedelta(seconds=min_age_seconds)).isoformat()
+        paginator = self.client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table_name,
+            IndexName="ByKind",
+            KeyConditionExpression="kind = :k AND created_at <= :before",
+            FilterExpression="#s IN (:p, :a, :r, :z)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":k": {"S": RECORD_KIND},
+                ":before": {"S": before},
+                ":p": {"S": "PENDING"},
+                ":a": {"S": "AWAITING_APPROVAL"},
+                ":r": {"S": "RUNNING"},
+                ":z": {"S": "PAUSED"},
+            },
+        )
+        return [Promotion.model_validate_json(i["doc"]["S"]) for page in pages for i in page.get("Items", [])]
+
+    # --- alarm watches: which live promotions watch an alarm ------------------------------------
+    @staticmethod
+    def _watch_key(alarm: str, promotion_id: str) -> dict[str, Any]:
+        return {"pk": {"S": f"ALARM#{alarm}"}, "sk": {"S": promotion_id}}
 
     def watchers(self, alarm: str) -> list[str]:
         """Ids of the live promotions that watch ``alarm``."""
@@ -183,9 +244,9 @@ class PromotionStore(LazyClient):
             raise
 
     def lock_holder(self, target: str) -> str | None:
-        raw = self.client.get_item(
-            TableName=self.table_name, Key=self._lock_key(target), ConsistentRead=True
-        ).get("Item")
+        raw = self.client.get_item(TableName=self.table_name, Key=self._lock_key(target), ConsistentRead=True).get(
+            "Item"
+        )
         return raw["promotion_id"]["S"] if raw else None
 
     def release_lock(self, target: str, promotion_id: str) -> None:

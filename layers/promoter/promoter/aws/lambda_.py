@@ -4,10 +4,18 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ..errors import AliasDrift, InvalidRequest, NotFound
-from .clients import LazyClient
+from .clients import BOTO_CONFIG, LazyClient, new_client
+
+# A hook runs exactly once per phase: no SDK retry, and a read timeout longer than any hook may run
+# (start refuses hooks whose Timeout exceeds MAX_HOOK_TIMEOUT_SECONDS).
+MAX_HOOK_TIMEOUT_SECONDS = 840
+HOOK_INVOKE_CONFIG = BOTO_CONFIG.merge(
+    Config(retries={"total_max_attempts": 1}, read_timeout=MAX_HOOK_TIMEOUT_SECONDS + 20)
+)
 
 
 @dataclass(frozen=True)
@@ -119,9 +127,18 @@ class LambdaAdapter(LazyClient):
                 ) from error
             raise
 
+    @property
+    def invoke_client(self) -> Any:
+        """A client for hooks: one attempt, a read timeout longer than the hook may run."""
+        if self._injected:
+            return self.client
+        if getattr(self, "_invoke_client", None) is None:
+            self._invoke_client = new_client(self.service, self._session, HOOK_INVOKE_CONFIG)
+        return self._invoke_client
+
     def invoke(self, function: str, payload: dict[str, Any]) -> tuple[bool, Any]:
-        """Invoke synchronously. Returns (function errored, decoded payload)."""
-        raw = self.client.invoke(
+        """Invoke synchronously, once. Returns (function errored, decoded payload)."""
+        raw = self.invoke_client.invoke(
             FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(payload).encode()
         )
         body = raw["Payload"].read()

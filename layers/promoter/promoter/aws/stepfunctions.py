@@ -19,6 +19,15 @@ class WorkflowAdapter(LazyClient):
             stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload)
         )["executionArn"]
 
+    def status(self, execution_arn: str) -> str | None:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; None if there is no such execution."""
+        try:
+            return self.client.describe_execution(executionArn=execution_arn)["status"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                return None
+            raise
+
     def succeed(self, token: str, output: dict[str, Any]) -> bool:
         """Answer a wait. False if the wait had already ended."""
         return self._answer(lambda: self.client.send_task_success(taskToken=token, output=json.dumps(output)))

@@ -1,0 +1,268 @@
+"""The promotion protocol: the record is the single point of serialisation.
+
+- **Record writes** are conditional on the record's ``rev``; a conflict re-reads and re-applies.
+  A change to a final status is written in one transaction with the release of the target's lock
+  and the alarm watches, so whoever ends a promotion (workflow, alarm listener, repair) frees the
+  target in the same step. A final status never changes again.
+- **Status changes** go to an outbox in the record and are announced on the bus after the write,
+  by whoever writes next if an announcement fails (at least once; ``sequence`` lets consumers
+  drop repeats).
+- **Alias writes** are claimed in the record first (``AliasWriter``). The write carries the
+  RevisionId last confirmed; when it is refused, the alias is read once and judged against every
+  writer's claims: a state some writer of this promotion claimed is ours (adopted), a change that
+  leaves the routing as confirmed (a description edit) is adopted too, anything else is drift.
+- **How it ends** (``Promotion.ending``) is decided once, by whoever gets there first: an accepted
+  abort, a failed gate, the alarm listener, drift, or the last check (SUCCEEDED). Forward writes
+  are refused once it is decided.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Literal
+
+from .. import clock
+from ..aws.events import STATUS_CHANGED
+from ..errors import AliasDrift, PromotionAborted, PromotionEnded, RecordConflict
+from ..models import AliasClaim, AliasTarget, Ending, Promotion, Status, StatusChange
+from .context import Context
+
+MAX_WRITE_ATTEMPTS = 6
+MAX_CONFLICT_RETRIES = 12
+
+Change = Callable[[Promotion], None]
+
+
+def ensure_live(promotion: Promotion) -> None:
+    """Raise if the promotion ended or is ending (for tasks that would move it forward)."""
+    if promotion.status.is_final:
+        raise PromotionEnded(f"promotion already ended {promotion.status}: {promotion.outcome_reason}")
+    ending = promotion.ending
+    if ending is not None:
+        if ending.status is Status.ABORTED:
+            raise PromotionAborted(ending.reason)
+        raise PromotionEnded(f"promotion is ending {ending.status}: {ending.reason}")
+
+
+def end(promotion: Promotion, actor: str) -> None:
+    """Make the record final with its decided ending (a change for ``Records.mutate``)."""
+    if promotion.status.is_final:
+        return
+    ending = promotion.ending or Ending(status=Status.FAILED, reason="ended with no recorded cause", actor=actor)
+    promotion.ending = ending
+    promotion.status = ending.status
+    promotion.outcome_reason = ending.reason
+    promotion.ended_at = clock.now()
+    promotion.hold = None  # the task token stays: whoever ended it answers the wait
+    promotion.record(actor, "finished", ending.reason)
+
+
+class Records:
+    """Reads and conditional writes of promotion records, with their announcements."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def get(self, promotion_id: str) -> Promotion:
+        return self.ctx.store.get(promotion_id)
+
+    def mutate(self, promotion_id: str, change: Change, actor: str = "workflow") -> Promotion:
+        """Apply ``change`` to the record and write it; ``change`` may raise to refuse."""
+        promotion = self._write(promotion_id, change, actor)
+        self.announce(promotion)
+        return promotion
+
+    def finish(self, promotion_id: str, actor: str) -> Promotion:
+        return self.mutate(promotion_id, lambda p: end(p, actor), actor)
+
+    def _write(self, promotion_id: str, change: Change, actor: str) -> Promotion:
+        store = self.ctx.store
+        for _ in range(MAX_CONFLICT_RETRIES):
+            promotion, rev = store.get_with_rev(promotion_id)
+            before = promotion.status
+            change(promotion)
+            if before.is_final and promotion.status is not before:
+                raise PromotionEnded(f"promotion already ended {before}")
+            if promotion.status is not before:
+                last = promotion.events[-1] if promotion.events else None
+                promotion.unannounced.append(
+                    StatusChange(
+                        previous=before,
+                        status=promotion.status,
+                        actor=last.actor if last else actor,
+                        reason=promotion.outcome_reason or (last.message if last else ""),
+                        sequence=len(promotion.events),
+                    )
+                )
+            try:
+                if promotion.status.is_final and not before.is_final:
+                    store.finish(promotion, rev)
+                else:
+                    store.save(promotion, rev)
+                return promotion
+            except RecordConflict:
+                continue
+        raise RecordConflict(f"promotion {promotion_id} kept changing; gave up after retries")
+
+    def announce(self, promotion: Promotion) -> None:
+        """Put the record's pending status changes on the bus, then drop them from the outbox."""
+        pending = list(promotion.unannounced)
+        if not pending:
+            return
+        for change in pending:
+            self._put(promotion, change)
+        sent = {c.sequence for c in pending}
+
+        def drop(p: Promotion) -> None:
+            p.unannounced = [c for c in p.unannounced if c.sequence not in sent]
+
+        promotion.unannounced = self._write(promotion.id, drop, "workflow").unannounced
+
+    def _put(self, promotion: Promotion, change: StatusChange) -> None:
+        if not self.ctx.settings.event_bus_name:
+            return
+        self.ctx.events.put(
+            self.ctx.settings.event_bus_name,
+            STATUS_CHANGED,
+            {
+                "promotion_id": promotion.id,
+                "function": promotion.function,
+                "function_arn": promotion.function_arn,
+                "alias": promotion.alias,
+                "status": change.status.value,
+                "previous_status": change.previous.value if change.previous else None,
+                "stable_version": promotion.stable_version,
+                "candidate_version": promotion.candidate_version,
+                "current_weight": promotion.current_weight,
+                "reason": change.reason,
+                "actor": change.actor,
+                "sequence": change.sequence,
+                "at": change.at.isoformat(),
+            },
+        )
+
+
+class AliasWriter:
+    """Every alias write of a promotion, by any writer, goes through ``write``."""
+
+    def __init__(self, ctx: Context, records: Records) -> None:
+        self.ctx = ctx
+        self.records = records
+
+    def write(
+        self,
+        promotion_id: str,
+        writer: str,
+        direction: Literal["forward", "back"],
+        target: AliasTarget,
+        *,
+        ending: Ending | None = None,
+        guard: Change | None = None,
+    ) -> Promotion:
+        """Claim, write with the confirmed RevisionId, confirm. Returns the record after the write.
+
+        ``forward`` (traffic to the candidate) is refused once the promotion is ending; ``back``
+        (to stable) first decides the ``ending`` if nobody has. Raises AliasDrift when the alias
+        was changed by someone who is not a writer of this promotion; the ending is then FAILED
+        and the alias is left as that someone set it.
+        """
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            done = self._attempt(promotion_id, writer, direction, target, ending, guard)
+            if done is not None:
+                return done
+        raise RecordConflict(f"alias of promotion {promotion_id} kept changing; gave up after retries")
+
+    def _attempt(
+        self,
+        promotion_id: str,
+        writer: str,
+        direction: Literal["forward", "back"],
+        target: AliasTarget,
+        ending: Ending | None,
+        guard: Change | None,
+    ) -> Promotion | None:
+        """One claim and one write; None when the write must be tried again on a newer RevisionId."""
+        claim_id = secrets.token_hex(4)
+
+        def claim(p: Promotion) -> None:
+            if direction == "forward":
+                ensure_live(p)
+                if guard:
+                    guard(p)
+            elif p.ending is None and ending is not None and not p.status.is_final:
+                p.ending = ending
+            if p.status.is_final or (p.ending is not None and p.ending.leave_alias):
+                return
+            p.claims = [c for c in p.claims if c.state == "pending" and c.base_revision == p.revision_id]
+            base = p.revision_id or ""
+            p.claims.append(
+                AliasClaim(id=claim_id, writer=writer, direction=direction, target=target, base_revision=base)
+            )
+
+        promotion = self.records.mutate(promotion_id, claim)
+        mine = next((c for c in promotion.claims if c.id == claim_id), None)
+        if mine is None:  # ended, or drift was recorded: leave the alias alone
+            return promotion
+        if promotion.confirmed_alias == target:
+            return self._settle(promotion_id, claim_id)
+        lambdas = self.ctx.lambdas_for(promotion)
+        try:
+            written = lambdas.update_alias(
+                promotion.function_arn, promotion.alias, target.version, target.weights, mine.base_revision
+            )
+        except AliasDrift:
+            observed = lambdas.get_alias(promotion.function_arn, promotion.alias)
+            promotion = self.records.mutate(promotion_id, lambda p: _judge(p, observed, writer))
+            if promotion.ending is not None and promotion.ending.leave_alias:
+                raise AliasDrift(promotion.ending.reason) from None
+            if promotion.confirmed_alias == target:
+                return self._settle(promotion_id, claim_id)
+            return None
+        return self.records.mutate(promotion_id, lambda p: _confirm(p, claim_id, mine.base_revision, written))
+
+    def _settle(self, promotion_id: str, claim_id: str) -> Promotion:
+        def done(p: Promotion) -> None:
+            for c in p.claims:
+                if c.id == claim_id:
+                    c.state = "done"
+
+        return self.records.mutate(promotion_id, done)
+
+
+def _confirm(p: Promotion, claim_id: str, base: str, written: object) -> None:
+    """Our write landed. It is the alias's state unless a later write (adopting ours) is confirmed."""
+    for c in p.claims:
+        if c.id == claim_id:
+            c.state = "done"
+    if p.revision_id == base:
+        p.revision_id = written.revision_id  # type: ignore[attr-defined]
+        p.confirmed_alias = AliasTarget(version=written.version, weights=written.weights)  # type: ignore[attr-defined]
+
+
+def _judge(p: Promotion, observed: object, writer: str) -> None:
+    """The alias moved past the confirmed RevisionId: ours (adopt) or someone else's (drift)."""
+    version, weights, revision = observed.version, observed.weights, observed.revision_id  # type: ignore[attr-defined]
+    if revision == p.revision_id:
+        return
+    pending = [c for c in p.claims if c.state == "pending" and c.base_revision == p.revision_id]
+    ours = [c for c in pending if c.target.same_routing(version, weights)]
+    unchanged = p.confirmed_alias is not None and p.confirmed_alias.same_routing(version, weights)
+    if ours or unchanged:
+        for c in ours:
+            c.state = "done"
+        if not ours:
+            p.record(writer, "alias_edited", f"alias RevisionId changed without a routing change ({revision}); kept")
+        p.revision_id = revision
+        p.confirmed_alias = AliasTarget(version=version, weights=weights)
+        return
+    p.revision_id = revision
+    p.confirmed_alias = AliasTarget(version=version, weights=weights)
+    if p.status.is_final:
+        return
+    reason = (
+        f"drift: alias {p.alias} of {p.function} was changed out of band to version {version} with routing "
+        f"{weights or 'empty'}; that change was kept"
+    )
+    p.ending = Ending(status=Status.FAILED, reason=reason, actor=writer, leave_alias=True)
+    p.record(writer, "drift", reason)

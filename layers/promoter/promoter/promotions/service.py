@@ -1,0 +1,98 @@
+"""``PromoterService``: one object for the API, the handlers, pipelines and schedules, built from
+the protocol's parts. It holds no logic of its own; each method is one part's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..aws.cloudwatch import AlarmsAdapter
+from ..aws.dynamodb import PromotionStore
+from ..aws.events import EventsAdapter
+from ..aws.lambda_ import LambdaAdapter
+from ..aws.stepfunctions import WorkflowAdapter
+from ..aws.sts import RoleSessions
+from ..settings import Settings
+from .alarms import AlarmResponder
+from .context import Context
+from .protocol import AliasWriter, Records
+from .reads import Reads
+from .signals import Signals
+from .start import Starter
+from .tasks import WorkflowTasks
+
+
+class PromoterService:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        lambdas: LambdaAdapter | None = None,
+        alarms: AlarmsAdapter | None = None,
+        store: PromotionStore | None = None,
+        workflow: WorkflowAdapter | None = None,
+        events: EventsAdapter | None = None,
+        roles: RoleSessions | None = None,
+    ) -> None:
+        self.settings = settings
+        self.ctx = Context(
+            settings=settings,
+            lambdas=lambdas or LambdaAdapter(),
+            alarms=alarms or AlarmsAdapter(),
+            store=store or PromotionStore(settings.table_name),
+            workflow=workflow or WorkflowAdapter(),
+            events=events or EventsAdapter(),
+            roles=roles or RoleSessions(settings.region),
+        )
+        self.records = Records(self.ctx)
+        writer = AliasWriter(self.ctx, self.records)
+        self.starter = Starter(self.ctx, self.records)
+        self.tasks = WorkflowTasks(self.ctx, self.records, writer)
+        self.signals = Signals(self.ctx, self.records, writer)
+        self.alarm_responder = AlarmResponder(self.ctx, self.records, writer)
+        self.reads = Reads(self.ctx, self.starter)
+
+    # the adapters, for callers that read AWS through the control plane's own account
+    @property
+    def store(self) -> PromotionStore:
+        return self.ctx.store
+
+    @property
+    def lambdas(self) -> LambdaAdapter:
+        return self.ctx.lambdas
+
+    @property
+    def roles(self) -> RoleSessions:
+        return self.ctx.roles
+
+    # start and its checks
+    def start(self, request: Any, actor: str, **kwargs: Any) -> Any:
+        return self.starter.start(request, actor, **kwargs)
+
+    def preflight(self, request: Any) -> Any:
+        return self.starter.preflight(request)
+
+    def ensure_target_exists(self, request: Any) -> None:
+        self.starter.ensure_target_exists(request)
+
+    def ensure_managed(self, function: str, tags: dict[str, str]) -> None:
+        self.starter.ensure_managed(function, tags)
+
+    # signals, alarms, repair
+    def signal(self, promotion_id: str, signal: Any, actor: str, reason: str = "") -> Any:
+        return self.signals.signal(promotion_id, signal, actor, reason)
+
+    def alarm_fired(self, alarm: str, reason: str, account: str | None = None) -> list[dict[str, Any]]:
+        return self.alarm_responder.alarm_fired(alarm, reason, account)
+
+    def reconcile(self, min_age_seconds: float = 60.0) -> list[dict[str, Any]]:
+        return self.signals.reconcile(min_age_seconds)
+
+    # read models
+    def get(self, promotion_id: str) -> Any:
+        return self.reads.get(promotion_id)
+
+    def list_promotions(self, **kwargs: Any) -> Any:
+        return self.reads.list_promotions(**kwargs)
+
+    def inventory(self, function: str) -> Any:
+        return self.reads.inventory(function)

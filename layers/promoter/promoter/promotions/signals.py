@@ -1,0 +1,81 @@
+"""Signals from outside (abort, pause, resume, approve, promote-now) and the repair of orphans.
+
+A signal is appended to the record's ordered log with a conditional write, then the workflow's
+wait (if it is parked) is answered so it notices within a second. An accepted abort decides how
+the promotion ends (ABORTED) in that same write, so no later step can make it SUCCEEDED.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+
+from .. import decisions
+from ..errors import AliasDrift
+from ..models import AliasTarget, Ending, Promotion, Signal, SignalEntry, Status
+from .context import Context
+from .protocol import AliasWriter, Records
+
+REPAIRER = "reconciler"
+
+
+class Signals:
+    def __init__(self, ctx: Context, records: Records, writer: AliasWriter) -> None:
+        self.ctx = ctx
+        self.records = records
+        self.writer = writer
+
+    def signal(self, promotion_id: str, signal: Signal, actor: str, reason: str = "") -> Promotion:
+        """Record the request, then wake the workflow. A 409 (InvalidTransition) says why not."""
+
+        def accept(p: Promotion) -> None:
+            decisions.ensure_signal_allowed(p, signal)
+            decisions.ensure_approver(p, signal, actor)
+            seq = (p.signals[-1].seq if p.signals else 0) + 1
+            p.signals.append(SignalEntry(seq=seq, signal=signal, actor=actor, reason=reason))
+            if signal is Signal.ABORT and p.ending is None:
+                p.ending = Ending(status=Status.ABORTED, reason=reason or f"aborted by {actor}", actor=actor)
+            p.record(actor, signal.value, reason)
+
+        promotion = self.records.mutate(promotion_id, accept, actor)
+        woken = False
+        if promotion.task_token:
+            if signal is Signal.ABORT:
+                woken = self.ctx.workflow.fail(promotion.task_token, "PromotionAborted", promotion.ending.reason)  # type: ignore[union-attr]
+            else:
+                woken = self.ctx.workflow.succeed(promotion.task_token, {"signal": signal.value})
+        if signal is Signal.ABORT and not woken:
+            self.repair_if_orphaned(promotion_id, f"aborted by {actor}")
+        return self.records.get(promotion_id)
+
+    def repair_if_orphaned(self, promotion_id: str, why: str) -> dict[str, Any]:
+        """A live record whose execution no longer runs (stopped, timed out, failed before Finalize):
+        put the alias back on stable when the split is ours, end FAILED, free the target."""
+        promotion = self.records.get(promotion_id)
+        if promotion.status.is_final or not promotion.execution_arn:
+            return {"promotion_id": promotion_id, "action": "none", "status": promotion.status.value}
+        execution = self.ctx.workflow.status(promotion.execution_arn)
+        if execution == "RUNNING":
+            return {"promotion_id": promotion_id, "action": "none", "execution": execution}
+        ending = Ending(
+            status=Status.FAILED,
+            reason=f"the workflow ended outside its own paths (execution {execution or 'missing'}); {why}",
+            actor=REPAIRER,
+        )
+
+        def decide(p: Promotion) -> None:
+            if not p.status.is_final and (p.ending is None or not p.ending.leave_alias):
+                p.ending = ending
+
+        self.records.mutate(promotion_id, decide, REPAIRER)
+        with suppress(AliasDrift):  # someone else's change stays; the record says so
+            self.writer.write(promotion_id, REPAIRER, "back", AliasTarget(version=promotion.stable_version))
+        promotion = self.records.finish(promotion_id, REPAIRER)
+        return {"promotion_id": promotion_id, "action": "repaired", "status": promotion.status.value}
+
+    def reconcile(self, min_age_seconds: float = 60.0) -> list[dict[str, Any]]:
+        """Repair every live promotion whose execution ended (run on a schedule)."""
+        outcomes = []
+        for promotion in self.ctx.store.live(min_age_seconds):
+            outcomes.append(self.repair_if_orphaned(promotion.id, "found by the reconciler"))
+        return outcomes
