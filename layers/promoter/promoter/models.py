@@ -8,9 +8,32 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    computed_field,
+    field_validator,
+    model_validator,
+)
+from pydantic.types import Strict
 
+from .arns import FUNCTION_PATTERN, MAX_FUNCTION_LENGTH, UNQUALIFIED_FUNCTION_PATTERN, account_of, unqualified_function
 from .cron import cron_error, timezone_error
+from .limits import (
+    ALARM_NAME_MAX_LENGTH,
+    APPROVAL_WAIT_SECONDS,
+    MAX_ALARMS,
+    MAX_BAKE_SECONDS,
+    MAX_STEPS,
+    MAX_TOTAL_SECONDS,
+    MIN_LINEAR_STEP,
+    duration_days,
+    linear_step_count,
+)
 
 VERSION_RE = re.compile(r"^[1-9][0-9]*$")
 # An IAM role ARN (optionally with a path), and an STS external id (AWS's own limits and characters).
@@ -25,6 +48,65 @@ def _known_timezone(value: str) -> str:
 
 
 TimeZoneName = Annotated[str, AfterValidator(_known_timezone)]
+
+# Strict scalars: a JSON boolean or number only ("yes", "0.1", "60" are refused, never coerced).
+# A JSON integer is still a valid float (1 is 1.0).
+Flag = Annotated[bool, Strict()]
+Share = Annotated[float, Strict()]
+Seconds = Annotated[int, Strict()]
+
+
+def _alarm_name(value: str) -> str:
+    if not value.strip():
+        raise ValueError("an alarm name cannot be blank")
+    if any(ord(c) < 0x20 and c not in "\t\n\r" for c in value):
+        raise ValueError("an alarm name cannot hold control characters")
+    return value
+
+
+def _hook_function(value: str) -> str:
+    if not re.match(FUNCTION_PATTERN, value):
+        raise ValueError(f"{value!r} is not a Lambda function name or ARN")
+    return value
+
+
+# CloudWatch's AlarmName: 1 to 255 characters, not blank.
+AlarmName = Annotated[
+    str,
+    Field(min_length=1, max_length=ALARM_NAME_MAX_LENGTH, json_schema_extra={"pattern": r"\S"}),
+    AfterValidator(_alarm_name),
+]
+# The function of a target: a name, a partial ARN or an ARN, never qualified (the alias is its own field).
+TargetFunction = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_FUNCTION_LENGTH,
+        json_schema_extra={"pattern": UNQUALIFIED_FUNCTION_PATTERN},
+        description="function name, partial ARN or ARN, without a version or alias",
+    ),
+    AfterValidator(unqualified_function),
+]
+# A hook: any of Lambda's FunctionName shapes (a qualified hook runs that version or alias).
+HookFunction = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_FUNCTION_LENGTH, json_schema_extra={"pattern": FUNCTION_PATTERN}),
+    AfterValidator(_hook_function),
+]
+
+
+def check_duration(bake_seconds: int, watch_seconds: int, approval: bool) -> None:
+    """The whole promotion must fit one Step Functions execution, with headroom (promoter.limits)."""
+    total = bake_seconds + watch_seconds + (APPROVAL_WAIT_SECONDS if approval else 0)
+    if total > MAX_TOTAL_SECONDS:
+        parts = f"bakes {bake_seconds} s + watch {watch_seconds} s" + (
+            f" + approval wait up to {APPROVAL_WAIT_SECONDS} s" if approval else ""
+        )
+        raise ValueError(
+            f"the promotion could run {duration_days(total)} ({parts}); the limit is "
+            f"{duration_days(MAX_TOTAL_SECONDS)} ({MAX_TOTAL_SECONDS} s), half of Step Functions' one-year "
+            "execution limit: bake less or use fewer steps"
+        )
 
 
 def utcnow() -> datetime:
@@ -81,24 +163,53 @@ class Signal(StrEnum):
 class Step(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    weight: float = Field(gt=0, le=1, description="share of traffic on the candidate, in (0, 1]")
-    bake_seconds: int = Field(default=0, ge=0, le=86_400, description="hold time after the shift")
+    weight: Share = Field(gt=0, le=1, description="share of traffic on the candidate, in (0, 1]")
+    bake_seconds: Seconds = Field(default=0, ge=0, le=MAX_BAKE_SECONDS, description="hold time after the shift")
 
 
 class CanaryStrategy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["canary"] = "canary"
-    weight: float = Field(default=0.1, gt=0, lt=1, description="canary share, in (0, 1)")
-    bake_seconds: int = Field(default=300, ge=0, le=86_400)
+    weight: Share = Field(default=0.1, gt=0, lt=1, description="canary share, in (0, 1)")
+    bake_seconds: Seconds = Field(default=300, ge=0, le=MAX_BAKE_SECONDS)
+
+    def step_count(self) -> int:
+        return 2
+
+    def bake_total(self) -> int:
+        return self.bake_seconds
 
 
 class LinearStrategy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["linear"] = "linear"
-    step: float = Field(default=0.1, gt=0, lt=1, description="added share per step, in (0, 1)")
-    interval_seconds: int = Field(default=60, ge=0, le=86_400)
+    step: Share = Field(
+        default=0.1,
+        gt=0,
+        lt=1,
+        json_schema_extra={"minimum": MIN_LINEAR_STEP},
+        description=f"added share per step, in [{MIN_LINEAR_STEP}, 1): at most {MAX_STEPS} steps",
+    )
+    interval_seconds: Seconds = Field(default=60, ge=0, le=MAX_BAKE_SECONDS)
+
+    @field_validator("step")
+    @classmethod
+    def _few_enough_steps(cls, step: float) -> float:
+        # Counted, not built: a step of 1e-6 must not make a million steps to find out.
+        if step < MIN_LINEAR_STEP or linear_step_count(step) > MAX_STEPS:
+            raise ValueError(
+                f"step {step} makes more than {MAX_STEPS} steps, the limit of one Step Functions execution: "
+                f"the smallest step is {MIN_LINEAR_STEP}"
+            )
+        return step
+
+    def step_count(self) -> int:
+        return linear_step_count(self.step)
+
+    def bake_total(self) -> int:
+        return self.interval_seconds * (self.step_count() - 1)  # the final 100% step does not bake
 
 
 class AllAtOnceStrategy(BaseModel):
@@ -106,12 +217,18 @@ class AllAtOnceStrategy(BaseModel):
 
     type: Literal["all-at-once"] = "all-at-once"
 
+    def step_count(self) -> int:
+        return 1
+
+    def bake_total(self) -> int:
+        return 0
+
 
 class CustomStrategy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["custom"] = "custom"
-    steps: list[Step] = Field(min_length=1, max_length=100)
+    steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
 
     @field_validator("steps")
     @classmethod
@@ -121,7 +238,21 @@ class CustomStrategy(BaseModel):
                 raise ValueError(
                     f"weights must rise strictly: {after.weight} follows {before.weight}"
                 )
+        if (count := _custom_step_count(steps)) > MAX_STEPS:
+            raise ValueError(
+                f"{count} steps with the final 100% step; at most {MAX_STEPS} (one Step Functions execution)"
+            )
         return steps
+
+    def step_count(self) -> int:
+        return _custom_step_count(self.steps)
+
+    def bake_total(self) -> int:
+        return sum(step.bake_seconds for step in self.steps)
+
+
+def _custom_step_count(steps: list[Step]) -> int:
+    return len(steps) + (0 if steps and steps[-1].weight >= 1 else 1)  # steps_for adds 100% if missing
 
 
 def _strategy_kind(value: Any) -> str:
@@ -143,8 +274,8 @@ StrategySpec = Annotated[
 class Hooks(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    pre_traffic: str | None = Field(default=None, min_length=1, description="function run before traffic")
-    post_traffic: str | None = Field(default=None, min_length=1, description="function run at 100%")
+    pre_traffic: HookFunction | None = Field(default=None, description="function run before traffic")
+    post_traffic: HookFunction | None = Field(default=None, description="function run at 100%")
 
 
 class PromotionRequest(BaseModel):
@@ -152,21 +283,22 @@ class PromotionRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    function: str = Field(min_length=1, max_length=170, description="function name or ARN")
+    function: TargetFunction
     alias: str = Field(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9_-]*[a-zA-Z_-][a-zA-Z0-9_-]*$")
     version: str | None = Field(default=None, description="published version number, e.g. \"7\"")
-    publish: bool = Field(default=False, description="publish the function's current code instead")
+    publish: Flag = Field(default=False, description="publish the function's current code instead")
     code_sha256: str | None = Field(default=None, description="precondition for publish")
-    strategy: StrategySpec = Field(default_factory=CanaryStrategy)
-    alarms: list[str] = Field(default_factory=list, max_length=20)
+    alarms: list[AlarmName] = Field(default_factory=list, max_length=MAX_ALARMS)
     hooks: Hooks = Field(default_factory=Hooks)
-    approval: bool = False
+    approval: Flag = False
     insufficient_data: Literal["fail", "pass"] = Field(
         default="fail", description="how an alarm in INSUFFICIENT_DATA counts at a gate"
     )
-    watch_seconds: int = Field(
-        default=0, ge=0, le=86_400, description="after 100%, an alarm still returns the alias to stable"
+    watch_seconds: Seconds = Field(
+        default=0, ge=0, le=MAX_BAKE_SECONDS, description="after 100%, an alarm still returns the alias to stable"
     )
+    # After approval and watch_seconds: its check of the whole duration reads them.
+    strategy: StrategySpec = Field(default_factory=CanaryStrategy, validate_default=True)
     reason: str = Field(default="", max_length=1000)
     role_arn: str | None = Field(
         default=None,
@@ -181,6 +313,12 @@ class PromotionRequest(BaseModel):
     @classmethod
     def _role_arn_format(cls, value: str | None) -> str | None:
         return role_arn(value)
+
+    @field_validator("strategy")
+    @classmethod
+    def _fits_one_execution(cls, strategy: Any, info: Any) -> Any:
+        check_duration(strategy.bake_total(), info.data.get("watch_seconds", 0), bool(info.data.get("approval")))
+        return strategy
 
     @field_validator("version", mode="before")
     @classmethod
@@ -218,7 +356,7 @@ class PipelinePromoteBody(BaseModel):
         description="optional: a version of the previous environment's function; must be the one it runs "
         "now, unless override. Required for the first environment.",
     )
-    override: bool = Field(default=False, description="skip the guards (only where the pipeline allows it)")
+    override: Flag = Field(default=False, description="skip the guards (only where the pipeline allows it)")
     override_reason: str = Field(
         default="", max_length=1000, validate_default=True, description="required with override"
     )
@@ -399,7 +537,7 @@ class Environment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(pattern=NAME_PATTERN, description="e.g. dev, staging, prod")
-    function: str = Field(min_length=1, max_length=170, description="function name or ARN")
+    function: TargetFunction
     alias: str = Field(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9_-]*[a-zA-Z_-][a-zA-Z0-9_-]*$")
     role_arn: str | None = Field(
         default=None,
@@ -407,25 +545,34 @@ class Environment(BaseModel):
         description="role to assume: the function is in that account (arn:aws:iam::<account>:role/<name>)",
     )
     external_id: str | None = Field(default=None, pattern=EXTERNAL_ID_PATTERN)
-    strategy: StrategySpec = Field(default_factory=CanaryStrategy)
-    alarms: list[str] = Field(default_factory=list, max_length=20)
+    alarms: list[AlarmName] = Field(default_factory=list, max_length=MAX_ALARMS)
     hooks: Hooks = Field(default_factory=Hooks)
     insufficient_data: Literal["fail", "pass"] = "fail"
-    watch_seconds: int = Field(default=0, ge=0, le=86_400)
-    protected: bool = Field(default=False, description="a promotion waits in AWAITING_APPROVAL")
-    approval_by_other: bool = Field(
+    watch_seconds: Seconds = Field(default=0, ge=0, le=MAX_BAKE_SECONDS)
+    protected: Flag = Field(default=False, description="a promotion waits in AWAITING_APPROVAL")
+    approval_by_other: Flag = Field(
         default=False, description="with protected: the approver must not be who started the promotion"
     )
+    # After protected and watch_seconds: its check of the whole duration reads them.
+    strategy: StrategySpec = Field(default_factory=CanaryStrategy, validate_default=True)
     freeze_windows: list[FreezeWindow] = Field(default_factory=list, max_length=50)
 
     @field_validator("role_arn")
     @classmethod
     def _role_arn_format(cls, value: str | None, info: Any) -> str | None:
         value = role_arn(value)
-        parts = str(info.data.get("function", "")).split(":")
-        if value and len(parts) >= 7 and parts[0] == "arn" and parts[4] != value.split(":")[4]:
-            raise ValueError(f"the role is in account {value.split(':')[4]}, the function ARN in account {parts[4]}")
+        function_account = account_of(str(info.data.get("function", "")))
+        if value and function_account and function_account != account_of(value):
+            raise ValueError(
+                f"the role is in account {account_of(value)}, the function ARN in account {function_account}"
+            )
         return value
+
+    @field_validator("strategy")
+    @classmethod
+    def _fits_one_execution(cls, strategy: Any, info: Any) -> Any:
+        check_duration(strategy.bake_total(), info.data.get("watch_seconds", 0), bool(info.data.get("protected")))
+        return strategy
 
     @field_validator("external_id")
     @classmethod
@@ -451,7 +598,7 @@ class PipelineDefinition(BaseModel):
     name: str | None = Field(default=None, pattern=NAME_PATTERN, description="optional; must match the path")
     description: str = Field(default="", max_length=500)
     environments: list[Environment] = Field(min_length=1, max_length=20, description="in promotion order")
-    allow_override: bool = Field(
+    allow_override: Flag = Field(
         default=False, description="a promotion may skip the guards with override and a reason"
     )
 
@@ -521,13 +668,78 @@ class StepRecord(BaseModel):
     bake_seconds: int
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    baked_seconds: float = Field(default=0.0, description="bake time that passed, pauses excluded")
 
 
 class AliasTarget(BaseModel):
-    """An alias state we are about to write; lets us recognise our own write after a crash."""
+    """An alias state: one version, and the extra versions with their share."""
 
     version: str
     weights: dict[str, float] = Field(default_factory=dict)
+
+    def same_routing(self, version: str, weights: dict[str, float]) -> bool:
+        return self.version == version and self.weights == weights
+
+
+class AliasClaim(BaseModel):
+    """A writer's announced alias write, recorded before the write (see promotions/protocol.py).
+
+    ``back`` is a write towards the stable version (rollback, abort, repair); ``forward`` moves
+    traffic to the candidate. A forward claim is refused once the promotion is ending.
+    """
+
+    id: str
+    writer: str
+    direction: Literal["forward", "back"]
+    target: AliasTarget
+    base_revision: str
+    state: Literal["pending", "done"] = "pending"
+
+
+class SignalEntry(BaseModel):
+    """One accepted request from outside, in the order it was accepted."""
+
+    seq: int
+    signal: Signal
+    actor: str
+    reason: str = ""
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Ending(BaseModel):
+    """How the promotion ends, decided once by whoever gets there first (the record serialises it)."""
+
+    status: Status
+    reason: str
+    actor: str
+    leave_alias: bool = Field(default=False, description="drift: someone else's alias change is kept")
+
+
+class Hold(BaseModel):
+    """The wait of the current step (or the watch window): the clock stops while paused."""
+
+    step: int
+    seconds: int
+    baked: float = 0.0
+    running_since: datetime | None = None
+
+    def remaining(self, now: datetime) -> float:
+        running = (now - self.running_since).total_seconds() if self.running_since else 0.0
+        return max(0.0, self.seconds - self.baked - running)
+
+
+class StatusChange(BaseModel):
+    """A status change still to be announced on the bus (announced at least once)."""
+
+    previous: Status | None
+    status: Status
+    actor: str
+    reason: str = ""
+    sequence: int = 0
+    at: datetime = Field(default_factory=utcnow)
+
+
+HookOutcome = Literal["invoking", "passed", "failed"]
 
 
 class Promotion(BaseModel):
@@ -545,11 +757,16 @@ class Promotion(BaseModel):
     watch_seconds: int = 0
     reason: str = ""
     status: Status = Status.PENDING
-    current_weight: float = 0.0
     current_step: int | None = None
-    revision_id: str | None = Field(default=None, description="alias RevisionId we last saw or wrote")
-    pending_alias: AliasTarget | None = Field(default=None, description="alias write in flight")
-    signal: Signal | None = Field(default=None, description="latest unhandled request from outside")
+    revision_id: str | None = Field(default=None, description="alias RevisionId last confirmed")
+    confirmed_alias: AliasTarget | None = Field(default=None, description="alias state last confirmed")
+    claims: list[AliasClaim] = Field(default_factory=list, description="alias writes announced, not yet confirmed")
+    signals: list[SignalEntry] = Field(default_factory=list, description="accepted signals, in order")
+    handled_signals: int = Field(default=0, description="signals up to this seq were acted on")
+    ending: Ending | None = Field(default=None, description="how it ends, once decided")
+    hold: Hold | None = None
+    unannounced: list[StatusChange] = Field(default_factory=list, description="status changes not yet on the bus")
+    hook_runs: dict[str, HookOutcome] = Field(default_factory=dict, description="each hook runs once per phase")
     task_token: str | None = Field(default=None, description="token of the wait the workflow is in")
     execution_arn: str | None = None
     role_arn: str | None = Field(default=None, description="role assumed for every call on the target")
@@ -567,6 +784,31 @@ class Promotion(BaseModel):
     def target_key(self) -> str:
         return f"{self.function_arn}:{self.alias}"
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def current_weight(self) -> float:
+        """The candidate's share in the last confirmed alias state (the truth, not the plan)."""
+        alias = self.confirmed_alias
+        if alias is None:
+            return 0.0
+        if alias.version == self.candidate_version:
+            return round(1.0 - sum(alias.weights.values()), 6)
+        return alias.weights.get(self.candidate_version, 0.0)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def signal(self) -> Signal | None:
+        """The latest accepted signal (the whole log is ``signals``)."""
+        return self.signals[-1].signal if self.signals else None
+
+    @property
+    def abort_requested(self) -> bool:
+        return any(entry.signal is Signal.ABORT for entry in self.signals)
+
+    @property
+    def approved(self) -> bool:
+        return any(entry.signal is Signal.APPROVE for entry in self.signals)
+
     def record(self, actor: str, type_: str, message: str = "", **extra: Any) -> None:
         self.events.append(Event(actor=actor, type=type_, message=message, status=self.status, **extra))
         self.updated_at = utcnow()
@@ -581,8 +823,12 @@ class StepInput(TaskInput):
     step: int = Field(ge=0)
 
 
+class CheckInput(StepInput):
+    woke: dict[str, Any] | None = Field(default=None, description="how the hold ended: a signal or States.Timeout")
+
+
 class WaitInput(TaskInput):
-    kind: Literal["approval", "bake", "pause", "watch"]
+    kind: Literal["approval", "hold", "pause"]
     token: str = Field(min_length=1)
 
 
@@ -614,7 +860,7 @@ class RollbackInput(TaskInput):
 
 
 class FinalizeInput(TaskInput):
-    status: Status
+    status: Status = Status.FAILED
     reason: str = ""
 
 
