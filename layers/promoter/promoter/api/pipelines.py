@@ -11,10 +11,12 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from ..errors import InvalidRequest, NotFound
 from ..models import (
     NAME_PATTERN,
+    Environment,
     EnvironmentInventory,
     Pipeline,
     PipelineDefinition,
@@ -36,6 +38,28 @@ PipelineName = Annotated[str, Path(min_length=1, max_length=64, pattern=NAME_PAT
 
 
 # --- bodies and views ----------------------------------------------------------------------------
+class EnvironmentDefinitionView(Environment):
+    """An environment as the API answers it: whether an external id is stored, never its value
+    (a shared secret: templates/target-account.yaml keeps it NoEcho)."""
+
+    external_id: SkipJsonSchema[None] = Field(default=None, exclude=True)
+    external_id_set: bool = Field(description="an external id is stored for role_arn (its value is never returned)")
+
+    @classmethod
+    def of(cls, env: Environment) -> EnvironmentDefinitionView:
+        fields = {name: getattr(env, name) for name in type(env).model_fields if name != "external_id"}
+        return cls(**fields, external_id_set=env.external_id is not None)
+
+
+class PipelineDefinitionView(Pipeline):
+    environments: list[EnvironmentDefinitionView] = Field(description="in promotion order")  # type: ignore[assignment]
+
+    @classmethod
+    def of(cls, pipeline: Pipeline) -> PipelineDefinitionView:
+        fields = {name: getattr(pipeline, name) for name in type(pipeline).model_fields if name != "environments"}
+        return cls(**fields, environments=[EnvironmentDefinitionView.of(e) for e in pipeline.environments])
+
+
 class PipelineView(BaseModel):
     name: str
     description: str
@@ -45,7 +69,9 @@ class PipelineView(BaseModel):
     created_at: datetime
     updated_by: str
     updated_at: datetime
-    definition: Pipeline = Field(description="the pipeline as stored (PUT it back to change it)")
+    definition: PipelineDefinitionView = Field(
+        description="the pipeline as stored, without external ids (PUT it back, with each external_id, to change it)"
+    )
 
     @classmethod
     def of(cls, record: PipelineRecord) -> PipelineView:
@@ -59,7 +85,7 @@ class PipelineView(BaseModel):
             created_at=record.created_at,
             updated_by=record.updated_by,
             updated_at=record.updated_at,
-            definition=p,
+            definition=PipelineDefinitionView.of(p),
         )
 
 
