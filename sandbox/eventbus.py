@@ -21,6 +21,16 @@ Delivery, as AWS does it:
 - a Step Functions target gets ``StartExecution`` with a generated name (a uuid) and the event as
   input, on a worker thread too.
 
+- ``moto.events.responses.EventsHandler.put_events``: EventBridge reserves the ``aws.`` sources for
+  AWS services. A caller's PutEvents entry with such a source fails on its own, with the entry
+  ``{"ErrorCode": "NotAuthorizedForSourceException", "ErrorMessage": "Not authorized for the
+  source."}`` and ``FailedEntryCount`` counting it, while the other entries go through
+  (``PutEventsResultEntry``, https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsResultEntry.html;
+  "Amazon EventBridge events", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-events.html).
+  moto accepts them, so anyone could forge a "CloudWatch Alarm State Change" and roll a
+  promotion back. The sandbox's own service events (``put_event`` below: alarms, schedules) go to
+  the backend directly and are delivered as before.
+
 Not modelled: the target's RetryPolicy and dead-letter queue (a failed delivery is logged, not
 retried), the resource policy check (AWS needs ``lambda:AddPermission`` for events.amazonaws.com;
 the sandbox delivers without it), and the target's RoleArn.
@@ -195,9 +205,41 @@ def _is_ours(target: dict[str, Any]) -> str | None:
     return None
 
 
+# --- PutEvents from callers: the aws.* sources are reserved --------------------------------------------
+RESERVED_SOURCE_PREFIX = "aws."
+NOT_AUTHORIZED_FOR_SOURCE = {
+    "ErrorCode": "NotAuthorizedForSourceException",
+    "ErrorMessage": "Not authorized for the source.",
+}
+
+
+def put_events_as_a_caller(backend: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """PutEvents' result entries, in request order: reserved sources refused, the rest put."""
+    allowed = [e for e in entries if not str(e.get("Source") or "").startswith(RESERVED_SOURCE_PREFIX)]
+    results = iter(backend.put_events(allowed) if allowed else [])
+    return [
+        dict(NOT_AUTHORIZED_FOR_SOURCE) if str(e.get("Source") or "").startswith(RESERVED_SOURCE_PREFIX)
+        else next(results)
+        for e in entries
+    ]  # fmt: skip
+
+
+def _refuse_reserved_sources() -> None:
+    from moto.events.responses import EventsHandler
+
+    def put_events(self: Any) -> str:
+        entries = put_events_as_a_caller(self.events_backend, self._get_param("Entries") or [])
+        failed = sum(1 for entry in entries if "ErrorCode" in entry)
+        return json.dumps({"FailedEntryCount": failed, "Entries": entries})
+
+    EventsHandler.put_events = put_events
+
+
 # --- the patch ----------------------------------------------------------------------------------------
 def apply() -> None:
     from moto.events import models as events_models
+
+    _refuse_reserved_sources()
 
     original = events_models.Rule.send_to_targets
 
