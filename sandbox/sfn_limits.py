@@ -24,6 +24,14 @@ Patches, installed once by ``install()`` (registered in sandbox/patches.py):
   ``States.DataLimitExceeded`` when a state's, a Lambda task's or a service task's result is over
   256 KB ("Maximum input or output size for a task, state, or execution: 256 KiB of data as a
   UTF-8 encoded string", the quotas page above; ``moto/stepfunctions/parser/quotas.py``).
+- **A Parallel state fails with its branch's error.** AWS: "If any branch fails, because of an
+  unhandled error or by transitioning to a Fail state, the entire Parallel state fails" with that
+  error, which its Catch can match ("Parallel workflow state",
+  https://docs.aws.amazon.com/step-functions/latest/dg/state-parallel.html). moto's
+  ``BranchesDecl`` wraps the branch's error name in a ``CustomErrorName``, which refuses names
+  beginning with ``States.``: a branch ending in ``States.DataLimitExceeded``, ``States.Timeout`` or
+  ``States.TaskFailed`` crashed the interpreter into ``States.Runtime``. Here such a name stays a
+  ``States.`` error name.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ def install() -> None:
             return
         _limit_history()
         _terminal_errors()
+        _parallel_branch_errors()
         _installed = True
 
 
@@ -116,3 +125,20 @@ def _terminal_errors() -> None:
         original_eval_body(self, env)
 
     ErrorEqualsDecl._eval_body = eval_body
+
+
+# --- a Parallel state's branch error ---------------------------------------------------------------------
+def _parallel_branch_errors() -> None:
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
+
+    def branch_error_name(error_name: str | None) -> Any:
+        if error_name and error_name.startswith("States."):
+            try:
+                return StatesErrorName.from_name(error_name)
+            except ValueError:  # a States. name the interpreter does not know
+                pass
+        return CustomErrorName(error_name=error_name)
+
+    branches_decl.CustomErrorName = branch_error_name  # type: ignore[assignment,misc]

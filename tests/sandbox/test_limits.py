@@ -153,6 +153,28 @@ def test_a_runtime_error_is_never_caught(sfn, big_item):
         assert described["error"] == "States.Runtime"
 
 
+def test_a_parallel_state_fails_with_its_branchs_states_error(sfn, big_item):
+    read = read_item(["States.ALL"])["States"]["Read"]
+    del read["Catch"]
+    branch_fails = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "Read", "States": {"Read": read}}],
+                "Catch": [{"ErrorEquals": ["States.DataLimitExceeded"], "ResultPath": "$.caught", "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "Parameters": {"caught.$": "$.caught.Error"}, "End": True},
+        },
+    }  # fmt: skip
+
+    described = run(sfn, branch_fails)
+
+    assert described["status"] == "SUCCEEDED"
+    assert json.loads(described["output"]) == {"caught": "States.DataLimitExceeded"}
+
+
 def test_other_errors_are_still_caught_by_states_all(sfn):
     failing = {
         "StartAt": "Try",
