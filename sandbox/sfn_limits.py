@@ -24,6 +24,11 @@ Patches, installed once by ``install()`` (registered in sandbox/patches.py):
   ``States.DataLimitExceeded`` when a state's, a Lambda task's or a service task's result is over
   256 KB ("Maximum input or output size for a task, state, or execution: 256 KiB of data as a
   UTF-8 encoded string", the quotas page above; ``moto/stepfunctions/parser/quotas.py``).
+- **256 KB of input after ``Parameters``.** AWS reports ``States.DataLimitExceeded`` "when, after
+  Parameters processing, the input of a state is larger than the payload size quota" (the error
+  handling page above). moto checks results and outputs only; here a Task's parameters (a Lambda
+  task's payload, a service task's request) over 256 KB fail the task with that error before it
+  runs. The cause text is moto's (AWS does not document the exact wording for inputs).
 - **A Parallel state fails with its branch's error.** AWS: "If any branch fails, because of an
   unhandled error or by transitioning to a Fail state, the entire Parallel state fails" with that
   error, which its Catch can match ("Parallel workflow state",
@@ -57,6 +62,7 @@ def install() -> None:
             return
         _limit_history()
         _terminal_errors()
+        _limit_task_input()
         _parallel_branch_errors()
         _installed = True
 
@@ -142,3 +148,25 @@ def _parallel_branch_errors() -> None:
         return CustomErrorName(error_name=error_name)
 
     branches_decl.CustomErrorName = branch_error_name  # type: ignore[assignment,misc]
+
+
+# --- a task's input after Parameters ---------------------------------------------------------------------
+def _limit_task_input() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
+        state_task,
+        state_task_activitiy,
+        state_task_lambda,
+    )
+    from moto.stepfunctions.parser.quotas import is_within_size_quota
+
+    # service tasks inherit StateTask's; Lambda and activity tasks have their own
+    for cls in (state_task.StateTask, state_task_lambda.StateTaskLambda, state_task_activitiy.StateTaskActivity):
+        original = cls.__dict__["_eval_parameters"]
+
+        def eval_parameters(self: Any, env: Any, _original: Any = original) -> dict:
+            parameters = _original(self, env)
+            if not is_within_size_quota(parameters):
+                self._verify_size_quota(env, parameters)  # raises States.DataLimitExceeded for this task
+            return parameters
+
+        cls._eval_parameters = eval_parameters

@@ -153,6 +153,31 @@ def test_a_runtime_error_is_never_caught(sfn, big_item):
         assert described["error"] == "States.Runtime"
 
 
+def test_a_task_whose_parameters_are_over_256_kb_fails_before_it_runs(sfn, big_item):
+    write = {
+        "StartAt": "Write",
+        "States": {
+            "Write": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:dynamodb:putItem",
+                "Parameters": {
+                    "TableName": TABLE,
+                    "Item": {"id": {"S": "copy"}, "a": {"S.$": "$.blob"}, "b": {"S.$": "$.blob"}},
+                },
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Pass", "End": True},
+        },
+    }  # fmt: skip
+
+    described = run(sfn, write, payload={"blob": "x" * 150_000})  # 150 KB in, 300 KB of parameters
+
+    assert described["status"] == "FAILED"
+    assert described["error"] == "States.DataLimitExceeded"
+    assert "Item" not in boto3.client("dynamodb").get_item(TableName=TABLE, Key={"id": {"S": "copy"}})
+
+
 def test_a_parallel_state_fails_with_its_branchs_states_error(sfn, big_item):
     read = read_item(["States.ALL"])["States"]["Read"]
     del read["Catch"]
