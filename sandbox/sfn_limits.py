@@ -11,8 +11,9 @@ Patches, installed once by ``install()`` (registered in sandbox/patches.py):
   cause "The execution reached the maximum number of history events (25000).", and event 24,999
   is the last one the machine produced. moto's ``EventManager.add_event`` counts without a limit,
   so a loop that never ends runs forever; here the event that would be number 25,000 is that
-  failure, nothing is recorded after it, the execution (and every Map or Parallel branch of it)
-  stops, and DescribeExecution says FAILED with that error and cause.
+  failure, nothing is recorded after it, the state that asked for the event is unwound with that
+  (uncatchable) ``States.Runtime``, the execution and every Map or Parallel branch of it stop, and
+  DescribeExecution says FAILED with that error and cause.
 - **``States.ALL`` does not catch ``States.DataLimitExceeded`` or ``States.Runtime``.** AWS: "This
   error type can't catch the States.DataLimitExceeded terminal error type and runtime error
   types", and "A States.Runtime error isn't retriable, and will always cause the execution to
@@ -76,6 +77,14 @@ def _history_limit_details() -> Any:
 
 def _limit_history() -> None:
     from moto.stepfunctions.parser.api import HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
     from moto.stepfunctions.parser.asl.eval.environment import Environment
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
@@ -106,9 +115,18 @@ def _limit_history() -> None:
                 self, context, HistoryEventType.ExecutionFailed, EventDetails(executionFailedEventDetails=details)
             )
         env = getattr(self, "_sandbox_env", None)
-        if env is not None:
-            env.set_error(details)  # stops the execution and its branches
-        return event_id
+        if env is None:
+            return event_id
+        env.set_error(details)  # stops the execution and its branches
+        # and unwinds the state that asked for the event: States.Runtime, which nothing catches
+        raise FailureEventException(
+            FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=StatesErrorNameType.StatesRuntime),
+                event_type=HistoryEventType.ExecutionFailed,
+                event_details=EventDetails(executionFailedEventDetails=details),
+            )
+        )
 
     Environment.__init__ = env_init
     Environment.set_error = set_error
