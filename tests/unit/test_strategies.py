@@ -74,3 +74,27 @@ def test_bad_custom_steps_name_the_rule(steps, rule):
         PromotionRequest(function="f", alias="live", version="2", strategy={"steps": steps})
     assert rule in str(error.value)
     assert "steps" in str(error.value)
+
+
+@given(step=st.floats(min_value=0.005, max_value=0.999), interval=st.integers(0, 3600))
+def test_linear_counts_match_what_is_built(step, interval):
+    strategy = LinearStrategy(step=step, interval_seconds=interval)
+    steps = steps_for(strategy)
+    assert len(steps) == strategy.step_count() <= 200
+    assert sum(s.bake_seconds for s in steps) == strategy.bake_total()
+
+
+@given(
+    weights=st.lists(st.floats(min_value=0.001, max_value=1.0), min_size=1, max_size=30, unique=True),
+    bake=st.integers(0, 600),
+)
+def test_custom_counts_match_what_is_built(weights, bake):
+    strategy = CustomStrategy(steps=[{"weight": w, "bake_seconds": bake} for w in sorted(weights)])
+    steps = steps_for(strategy)
+    assert len(steps) == strategy.step_count()
+    assert sum(s.bake_seconds for s in steps) == strategy.bake_total()
+
+
+def test_canary_and_all_at_once_counts():
+    assert (CanaryStrategy(bake_seconds=7).step_count(), CanaryStrategy(bake_seconds=7).bake_total()) == (2, 7)
+    assert (AllAtOnceStrategy().step_count(), AllAtOnceStrategy().bake_total()) == (1, 0)

@@ -6,15 +6,20 @@
   raised while checking a request body is about the body, so the route turns it into 422).
 - pydantic validation (Powertools ``RequestValidationError``) -> 422 naming the field and rule.
 - AWS errors are recognised by their error code (no botocore import here): access denied -> 403,
-  throttling -> 429, any other 4xx (AWS refused the caller's input) -> 422. Anything else -> 500,
-  logged.
+  throttling -> 429, any other 4xx (AWS refused the caller's input) -> 422, each with a plain
+  message that keeps AWS's error code (AWS's own text only when it is one line of plain text,
+  never HTML) and the field the failed call was about. botocore's own parameter validation
+  (before any call) -> 422 naming the field. Anything else -> 500, logged.
+- A body nested deeper than ``MAX_JSON_DEPTH`` is refused before it is parsed (Python's json
+  recursion would otherwise make it a 500); a RecursionError anywhere is the same 422.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
@@ -28,15 +33,25 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyKeyError,
     IdempotencyValidationError,
 )
+from pydantic import Tag
 
 from ..errors import PromoterError, RecordConflict
+from ..limits import MAX_JSON_DEPTH
+from ..models import FreezeWindow, StrategySpec
 from .models import ErrorBody
 
 logger = logging.getLogger(__name__)
 
-# Discriminator tags of the strategy union: pydantic puts them in the error location.
-_UNION_TAGS = {"canary", "linear", "all-at-once", "custom"}
-_FREEZE_TAGS = {"period", "weekly"}  # kinds of freeze window (promoter.models.FreezeWindow)
+
+def union_tags(union: Any) -> frozenset[str]:
+    """The Tag names of a discriminated union ``Annotated[A | B, Discriminator(...)]``."""
+    members = get_args(get_args(union)[0])
+    return frozenset(meta.tag for member in members for meta in member.__metadata__ if isinstance(meta, Tag))
+
+
+# Discriminator tags: pydantic puts them in the error location, the field path leaves them out.
+_UNION_TAGS = union_tags(StrategySpec)
+_FREEZE_TAGS = union_tags(FreezeWindow)
 _LOCATIONS = {"query", "path", "header", "cookie"}
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 _THROTTLED = {
@@ -48,6 +63,46 @@ _THROTTLED = {
 }
 _RETRYABLE = {"Throttled", "RecordConflict", "IdempotencyInProgress"}
 _REFUSED_INPUT = {"ValidationException", "InvalidParameterValueException", "InvalidParameterCombination"}
+# Which request field an AWS call was about, by operation (the control plane's calls on a request).
+_FIELD_OF_OPERATION = {
+    "GetFunction": "function",
+    "GetFunctionConfiguration": "function",
+    "ListAliases": "function",
+    "ListVersionsByFunction": "function",
+    "ListTags": "function",
+    "PublishVersion": "function",
+    "UpdateFunctionCode": "function",
+    "GetAlias": "alias",
+    "UpdateAlias": "alias",
+    "Invoke": "hooks",
+    "DescribeAlarms": "alarms",
+    "AssumeRole": "role_arn",
+    "CreateSchedule": "body",
+}
+# And by the SDK parameter botocore's own validation names.
+_FIELD_OF_PARAMETER = {
+    "FunctionName": "function",
+    "Name": "alias",
+    "FunctionVersion": "version",
+    "Qualifier": "version",
+    "CodeSha256": "code_sha256",
+    "AlarmNames": "alarms",
+    "RoleArn": "role_arn",
+    "ExternalId": "external_id",
+    "ScheduleExpression": "cron",
+    "ScheduleExpressionTimezone": "timezone",
+}
+# AWS's message names the parameter more precisely than the operation does (checked first).
+_FIELD_OF_MESSAGE = [
+    (re.compile(r"CodeSha256", re.IGNORECASE), "code_sha256"),
+    (re.compile(r"at '(?:functionVersion|qualifier)'"), "version"),
+    (re.compile(r"at 'alarmNames"), "alarms"),
+    (re.compile(r"at 'roleArn'"), "role_arn"),
+    (re.compile(r"at 'externalId'"), "external_id"),
+]
+_PARAMETER = re.compile(r"parameter ([A-Za-z]+)(?:\[(\d+)\])?")
+_JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 def error_response(
@@ -135,6 +190,42 @@ def reject_non_object_bodies(app: ApiGatewayResolver, next_middleware: Callable[
     return next_middleware(app)
 
 
+def json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deep ``text``'s arrays and objects nest (brackets inside strings do not count), without
+    parsing it; stops counting past ``limit``."""
+    depth = deepest = 0
+    for bracket in _JSON_BRACKETS.findall(_JSON_STRINGS.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+    return deepest
+
+
+def _too_deep() -> Response:
+    message = f"the body nests deeper than {MAX_JSON_DEPTH} levels; no request of this API needs that many"
+    return error_response(
+        422,
+        "InvalidRequest",
+        f"body: {message}",
+        "body",
+        rule="json_too_deep",
+        errors=[{"field": "body", "rule": "json_too_deep", "message": message}],
+    )
+
+
+def refuse_deep_bodies(app: ApiGatewayResolver, next_middleware: Callable[..., Response]) -> Response:
+    """A body nested 1,000 levels deep makes Python's json.loads (in Powertools' validation) raise
+    RecursionError; refuse it before anything parses it."""
+    try:
+        body = app.current_event.decoded_body if app.current_event.body else None
+    except ValueError:  # bytes that do not decode: the validation that follows answers for them
+        body = None
+    if body and json_depth(body) > MAX_JSON_DEPTH:
+        return _too_deep()
+    return next_middleware(app)
+
+
 def _aws_error(error: Exception) -> tuple[str | None, int]:
     """(error code, HTTP status) of an AWS SDK ClientError, recognised without importing botocore."""
     response = getattr(error, "response", None)
@@ -145,13 +236,51 @@ def _aws_error(error: Exception) -> tuple[str | None, int]:
     return code, int(status)
 
 
+def _plain_text(text: object) -> str:
+    """AWS's own message if it is one short line of plain text; "" for markup (an HTML error page) or noise."""
+    line = str(text or "").strip()
+    if not line or len(line) > 300 or "\n" in line or re.search(r"<[A-Za-z!/?]", line):
+        return ""
+    return line
+
+
+def aws_refusal(error: Exception) -> tuple[str, str]:
+    """(plain message, request field) for an AWS ClientError: names the call and keeps AWS's error code."""
+    code, _ = _aws_error(error)
+    operation = str(getattr(error, "operation_name", "") or "the AWS call")
+    raw_text = str((error.response.get("Error") or {}).get("Message") or "")  # type: ignore[attr-defined]
+    aws_text = _plain_text(raw_text)
+    message = f"{operation} answered {code}" + (f": {aws_text}" if aws_text else "")
+    named = next((field for pattern, field in _FIELD_OF_MESSAGE if pattern.search(raw_text)), None)
+    return message, named or _FIELD_OF_OPERATION.get(operation, "body")
+
+
+def _sdk_refusal(error: Exception) -> tuple[str, str] | None:
+    """(message, field) for botocore's ParamValidationError (the SDK refused the input before any call)."""
+    if type(error).__name__ != "ParamValidationError":
+        return None
+    report = str(getattr(error, "kwargs", {}).get("report") or error)
+    line = next((part.strip() for part in report.splitlines() if part.strip()), "invalid parameter")
+    match = _PARAMETER.search(line)
+    field = "body"
+    if match and match[1] in _FIELD_OF_PARAMETER:
+        field = _FIELD_OF_PARAMETER[match[1]] + (f".{match[2]}" if match[2] else "")
+    return f"AWS's SDK refused the input: {_plain_text(line) or 'invalid parameter'}", field
+
+
 def register(app: ApiGatewayResolver) -> None:
     """Install the handlers on ``app`` (the resolver, so every router shares them)."""
-    app.use([reject_non_object_bodies])
+    app.use([refuse_deep_bodies, reject_non_object_bodies])
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response:
         return validation_response(list(error.errors()))
+
+    @app.exception_handler(RecursionError)
+    def _recursion(error: RecursionError) -> Response:
+        # A backstop: refuse_deep_bodies stops deep bodies first; anything else this deep is the body too.
+        logger.warning("RecursionError on a request: %s", error)
+        return _too_deep()
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _media_type(error: RequestUnsupportedContentType) -> Response:
@@ -193,20 +322,26 @@ def register(app: ApiGatewayResolver) -> None:
     @app.not_found
     def _no_route(error: NotFoundError) -> Response:
         event = app.current_event
-        return error_response(404, "NotFound", f"no route for {event.http_method} {event.path}", None)
+        return error_response(404, "NotFound", f"no route for {event.http_method} {event.path}", "path")
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
+        if sdk := _sdk_refusal(error):
+            message, field = sdk
+            return error_response(422, "InvalidRequest", message, field, rule="aws_parameter_validation")
         code, status = _aws_error(error)
-        if code in _ACCESS_DENIED:
-            return error_response(403, "AccessDenied", str(error), None)
         if code in _THROTTLED:
             return error_response(
                 429, "Throttled", "AWS throttled the control plane; retry with backoff", None
             )
+        if code in _ACCESS_DENIED:
+            message, field = aws_refusal(error)
+            return error_response(403, "AccessDenied", f"AWS denied the control plane: {message}", field, rule=code)
         if code in _REFUSED_INPUT or 400 <= status < 500:
             # every AWS call here carries the caller's input: AWS refusing it is a bad request
-            return error_response(422, "InvalidRequest", f"AWS refused the request: {error}", None, rule=code)
+            message, field = aws_refusal(error)
+            logger.info("AWS refused a request: %s", error)
+            return error_response(422, "InvalidRequest", f"AWS refused the request: {message}", field, rule=code)
         logger.exception("unhandled error", exc_info=error)
         return error_response(500, "InternalError", "internal error; the control plane logged it", None)
 
