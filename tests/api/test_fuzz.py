@@ -7,6 +7,8 @@ of examples is bounded so that the suite stays quick.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -21,7 +23,8 @@ CONFIG = {
         "positive_data_acceptance": {"expected-statuses": ["2xx", "404", "409", "422"]},
     },
 }
-MAX_EXAMPLES = 15  # per operation and mode (valid, invalid)
+# Per operation and mode (valid, invalid); FUZZ_EXAMPLES=200 for a longer hunt.
+MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 
 
 @pytest.fixture

@@ -11,14 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..arns import FUNCTION_PATTERN
 from ..models import FunctionInventory, Hooks, Promotion, PromotionOrigin, Signal, Status
 
 PROMOTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 # Lambda's own pattern for FunctionName (name, partial ARN or ARN, optionally qualified).
-FUNCTION_NAME_PATTERN = (
-    r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?"
-    r"(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$"
-)
+FUNCTION_NAME_PATTERN = FUNCTION_PATTERN
 
 
 # --- requests ---------------------------------------------------------------------------------
