@@ -94,6 +94,7 @@ def apply(time_scale: float = 1.0, extra_env: dict[str, str] | None = None) -> N
         _patch_api_gateway()
         _patch_function_names()
         _patch_dynamodb_atomic_writes()
+        _patch_dynamodb_reads_beside_writes()
         multi_account.apply()  # code URLs, image digests, cross-account buses (sandbox/multi_account.py)
         _applied = True
 
@@ -517,3 +518,23 @@ def _patch_dynamodb_atomic_writes() -> None:
                 return __original(self, *args, **kwargs)
 
         setattr(backend, name, atomic)
+
+
+def _patch_dynamodb_reads_beside_writes() -> None:
+    """Reads see a table between writes, never during one, as DynamoDB's item-level consistency
+    gives (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.ReadConsistency.html).
+    Needed because moto's tables are plain dicts: ``get_item`` on a table with a sort key inserts an
+    empty entry for a missing partition key (a defaultdict), and queries iterate the dict, so with
+    invocations running concurrently a read beside ``transact_write_items``' deepcopy of the table
+    raised "dictionary changed size during iteration"."""
+    from moto.dynamodb import models as dynamodb_models
+
+    backend = dynamodb_models.DynamoDBBackend
+    for name in ("get_item", "query", "scan"):  # batch and transact gets go through get_item
+        original = getattr(backend, name)
+
+        def between_writes(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with _DYNAMODB_WRITES:
+                return __original(self, *args, **kwargs)
+
+        setattr(backend, name, between_writes)
