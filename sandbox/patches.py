@@ -44,7 +44,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-from . import engine, multi_account, runner, sfn_limits
+from . import engine, iam, multi_account, runner, sfn_limits
 
 
 class ScaledClock:
@@ -96,6 +96,7 @@ def apply(time_scale: float = 1.0, extra_env: dict[str, str] | None = None) -> N
         _patch_dynamodb_atomic_writes()
         _patch_dynamodb_reads_beside_writes()
         multi_account.apply()  # code URLs, image digests, cross-account buses (sandbox/multi_account.py)
+        iam.install()  # IAM enforced on every call, GetFunction Tags only with ListTags (sandbox/iam.py)
         _applied = True
 
 
@@ -139,6 +140,7 @@ def _invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
         "AWS_DEFAULT_REGION": self.region,
         "_HANDLER": self.handler or "",
         **EXTRA_ENV,
+        **iam.function_credentials(self),  # its execution role's session, as Lambda gives it
         **{k: str(v) for k, v in (self.environment_vars or {}).items()},
     }
     started = time.monotonic()
