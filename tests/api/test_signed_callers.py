@@ -27,6 +27,7 @@ from promoter.api.local import REQUEST_CONTEXT
 from sandbox.api_gateway import INVALID_TOKEN, SIGNATURE_MISMATCH, ApiGateway
 from sandbox.server import ServerProcess, client_environment, endpoint_session, promoter_command
 from sandbox.targets import Targets
+from tests.sandbox.conftest import wait_until
 
 ACCOUNT = "123456789012"
 BASE = "http://apigw.local"
@@ -230,6 +231,10 @@ def test_the_starter_of_a_protected_promotion_cannot_approve_it_and_another_user
     assert started.returncode == 0, started
     promotion_id = json.loads(started.stdout)["id"]
 
+    def status() -> str:
+        return json.loads(promoter(server, alice, "status", promotion_id, "--json").stdout)["status"]
+
+    wait_until(lambda: status() == "AWAITING_APPROVAL", timeout=120, what="the promotion to wait for approval")
     refused = promoter(server, alice, "approve", promotion_id)
     approved = promoter(server, bob, "approve", promotion_id, "--reason", "four eyes")
     watched = promoter(server, bob, "watch", promotion_id, "--interval", "0.2")
