@@ -60,8 +60,16 @@ def test_an_assumed_role_key_is_that_session(aws):
     assert principal.user_id.endswith(":ci-42")  # AROA<role id>:<session>, as GetCallerIdentity says
 
 
-def test_a_role_in_another_account_gives_a_session_of_that_account(aws):
-    role_arn = f"arn:aws:iam::{OTHER_ACCOUNT}:role/promoter-target"
+def in_account(monkeypatch, account_id: str) -> None:
+    """Calls made next act in ``account_id`` (moto's MOTO_ACCOUNT_ID)."""
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", account_id)
+
+
+def test_a_role_in_another_account_gives_a_session_of_that_account(aws, monkeypatch):
+    in_account(monkeypatch, OTHER_ACCOUNT)
+    iam = boto3.client("iam")
+    role_arn = iam.create_role(RoleName="promoter-target", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    monkeypatch.delenv("MOTO_ACCOUNT_ID")
     creds = boto3.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="promoter")["Credentials"]
 
     principal = principal_for_access_key(creds["AccessKeyId"])
@@ -71,13 +79,12 @@ def test_a_role_in_another_account_gives_a_session_of_that_account(aws):
     assert principal.arn == f"arn:aws:sts::{OTHER_ACCOUNT}:assumed-role/promoter-target/promoter"
 
 
-def test_a_user_in_another_account_is_found_there(aws):
-    creds = boto3.client("sts").assume_role(
-        RoleArn=f"arn:aws:iam::{OTHER_ACCOUNT}:role/admin", RoleSessionName="setup")["Credentials"]
-    other_iam = boto3.client("iam", aws_access_key_id=creds["AccessKeyId"],
-                             aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+def test_a_user_in_another_account_is_found_there(aws, monkeypatch):
+    in_account(monkeypatch, OTHER_ACCOUNT)
+    other_iam = boto3.client("iam")
     other_iam.create_user(UserName="bob")
     key = other_iam.create_access_key(UserName="bob")["AccessKey"]
+    monkeypatch.delenv("MOTO_ACCOUNT_ID")
 
     principal = principal_for_access_key(key["AccessKeyId"])
 
