@@ -9,7 +9,8 @@ import pytest
 from tests.api.conftest import ALICE
 from tests.pipelines.conftest import ACCOUNT_B, DEV, PROD, STAGING, definition
 
-BOB = {"userArn": "arn:aws:sts::123456789012:assumed-role/release-engineer/bob", "accountId": "123456789012"}
+# another role: a second session of ALICE's role is the same principal for four eyes (decisions.principal_of)
+BOB = {"userArn": "arn:aws:sts::123456789012:assumed-role/release-approver/bob", "accountId": "123456789012"}
 
 
 def put(gateway, body, name="orders"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -57,12 +58,41 @@ def ensure_signal_allowed(promotion: Promotion, signal: Signal) -> None:
         )
 
 
+# arn:<partition>:sts::<account>:assumed-role/<role name>/<session name>
+_ASSUMED_ROLE = re.compile(
+    r"^arn:(?P<partition>[\w-]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/(?P<session>.+)$"
+)
+IDENTITY_CENTER_ROLE_PREFIX = "AWSReservedSSO_"
+
+
+def principal_of(actor: str) -> str:
+    """Who an actor is, for four eyes: the same person must always give the same answer.
+
+    An ordinary assumed role is its role: the session name is chosen by whoever assumes it, so
+    re-assuming under another session name must not make a second person. A role of IAM Identity
+    Center (``AWSReservedSSO_*``) is its role and session name: Identity Center sets the session
+    name to the signed-in user's name, which the user cannot choose, so two people who share a
+    permission set stay two people. Anything else (IAM users, root, ``local``) is itself.
+    """
+    match = _ASSUMED_ROLE.match(actor)
+    if not match:
+        return actor
+    role = f"arn:{match['partition']}:iam::{match['account']}:role/{match['role']}"
+    if match["role"].startswith(IDENTITY_CENTER_ROLE_PREFIX):
+        return f"{role}/{match['session'].casefold()}"  # user names: Alice and alice are one person
+    return role
+
+
 def ensure_approver(promotion: Promotion, signal: Signal, actor: str) -> None:
     """A protected environment with ``approval_by_other``: whoever started the promotion may not
-    approve it (four eyes). Other signals, abort included, stay open to the starter."""
-    if signal is Signal.APPROVE and promotion.approval_by_other and actor == promotion.created_by:
+    approve it (four eyes), compared by ``principal_of``. Other signals, abort included, stay open
+    to the starter."""
+    if signal is not Signal.APPROVE or not promotion.approval_by_other:
+        return
+    if principal_of(actor) == principal_of(promotion.created_by):
         raise NotAllowed(
-            f"{actor} started this promotion; its environment needs approval by a different principal",
+            f"{actor} is the same principal ({principal_of(actor)}) as the starter of this promotion; "
+            "its environment needs approval by a different principal",
             field="actor",
             started_by=promotion.created_by,
         )
