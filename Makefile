@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv demo sandbox test lint validate build bench openapi clean
+.PHONY: venv demo sandbox test lint validate build lock bench openapi clean
 
 $(STAMP): requirements.txt requirements-dev.txt layers/promoter/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ bench: $(STAMP)
 ## build: sam build for arm64 / python3.13 (needs python3.13 on PATH, e.g. from pyenv)
 build: $(STAMP)
 	PYENV_VERSION=3.11.7:3.12.1:3.13.0 $(BIN)/sam build --template template.yaml
+
+## lock: resolve the layer's whole dependency tree (layers/promoter/requirements.in) into
+##       layers/promoter/requirements.txt for python3.13 on arm64, at the versions the dev pins use
+LOCK_CONSTRAINTS := $(VENV)/lock-constraints.txt
+lock: $(STAMP)
+	grep -v -e '^-r' -e '^#' -e '^$$' requirements-dev.txt > $(LOCK_CONSTRAINTS)
+	$(BIN)/uv pip compile layers/promoter/requirements.in --python-version 3.13 \
+		--python-platform aarch64-manylinux2014 --constraint $(LOCK_CONSTRAINTS) --custom-compile-command "make lock" \
+		--annotation-style line --output-file layers/promoter/requirements.txt
 
 ## openapi: regenerate docs/openapi.json from the API's routes
 openapi: $(STAMP)
