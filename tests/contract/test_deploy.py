@@ -317,3 +317,14 @@ def test_with_the_aws_managed_sns_key_no_notification_would_arrive(monkeypatch):
         assert DISPATCHER.drain()
         assert _statuses(box, queue_url) == []
         assert DISPATCHER.errors and all(isinstance(e, KeyRefused) for _, e in DISPATCHER.errors)
+
+
+# --- publishing: the Serverless Application Repository ------------------------------------------------
+def test_the_template_carries_serverless_repo_metadata_matching_the_project():
+    app = sam_template()["Metadata"]["AWS::ServerlessRepo::Application"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert app["SemanticVersion"] == project["version"]
+    assert app["SpdxLicenseId"] == "Apache-2.0" and "Apache License" in (ROOT / app["LicenseUrl"]).read_text()
+    assert (ROOT / app["ReadmeUrl"]).is_file()
+    for key in ("Name", "Description", "Author", "HomePageUrl", "SourceCodeUrl"):
+        assert app[key], key
