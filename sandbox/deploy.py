@@ -23,6 +23,9 @@ from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT_BUCKET = "lambda-promoter-sandbox-artifacts"
+# The sandbox's second account (tests/pipelines, the demo) is a target account, as a user with one
+# would deploy: the control plane may assume roles only in TargetAccountIds (sandbox/iam.py enforces it).
+SANDBOX_PARAMETERS = {"TargetAccountIds": "222222222222"}
 SKIPPED_BY_MOTO = ("AWS::Lambda::Alias", "AWS::CloudWatch::Alarm", "AWS::Scheduler::Schedule", "AWS::ApiGateway::Stage")
 logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its metrics warning is noise here
 # moto warns (and logs) for each type its CloudFormation skips; the README lists them
@@ -96,6 +99,8 @@ def deploy(
     """Deploy into the active moto; returns the stack's outputs."""
     session = boto3.session.Session(region_name=region)
     sam = yaml_parse(template_path.read_text())
+    declared = {k: v for k, v in SANDBOX_PARAMETERS.items() if k in (sam.get("Parameters") or {})}
+    parameters = declared | (parameters or {})
     sam, definitions = package(sam, session.client("s3"))
     cfn = transform(sam, parameters or {}, _OfflinePolicies())
     _substitute_definitions(cfn, definitions)

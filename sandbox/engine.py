@@ -30,6 +30,15 @@ _running = False
 _stopped_on_purpose = False
 
 
+def _run_the_protocol_on_the_sandbox_clock() -> None:
+    """Bakes and watch windows are Step Functions timeouts, which the sandbox speeds up; the
+    promotion protocol measures how long a paused hold has held with ``promoter.clock.now``, so
+    it reads the same scaled clock (on AWS both are real time)."""
+    from promoter import clock
+
+    clock.now = CLOCK.datetime
+
+
 def apply(time_scale: float = 1.0) -> None:
     """Patch moto (once per process) and (re)start the engine at ``time_scale``."""
     global _patched
@@ -40,6 +49,7 @@ def apply(time_scale: float = 1.0) -> None:
             lambda_metrics.apply()
             alarms.apply()
             scheduler.apply()
+            _run_the_protocol_on_the_sandbox_clock()
             _patched = True
         start(time_scale)
 

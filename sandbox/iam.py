@@ -81,6 +81,7 @@ class Match:
 class Decision:
     effect: str  # "Allow", "Deny" (explicit) or "ImplicitDeny"
     match: Match | None = None
+    allows: tuple[Match, ...] = ()  # every statement that allowed (the permission matrix)
 
     @property
     def allowed(self) -> bool:
@@ -234,7 +235,7 @@ def statement_applies(statement: dict[str, Any], request: Request, caller: Calle
 
 def evaluate(policies: list[tuple[str, dict[str, Any]]], request: Request, caller: Caller | None = None) -> Decision:
     """AWS's order: any applicable Deny decides; else any applicable Allow; else implicit deny."""
-    allow: Match | None = None
+    allows: list[Match] = []
     for name, document in policies:
         for index, statement in enumerate(_as_list(document.get("Statement"))):
             if not statement_applies(statement, request, caller):
@@ -242,8 +243,8 @@ def evaluate(policies: list[tuple[str, dict[str, Any]]], request: Request, calle
             match = Match(name, str(statement.get("Sid") or index))
             if statement.get("Effect") == "Deny":
                 return Decision("Deny", match)
-            allow = allow or match
-    return Decision("Allow", allow) if allow else Decision("ImplicitDeny")
+            allows.append(match)
+    return Decision("Allow", allows[0], tuple(allows)) if allows else Decision("ImplicitDeny")
 
 
 # ======================================================================================
@@ -561,6 +562,9 @@ def context_of(call: Call, caller: Caller, resource: str) -> dict[str, list[str]
         "aws:PrincipalAccount": [caller.account],
         "aws:SecureTransport": ["false"],  # the sandbox speaks plain HTTP
     }
+    parts = resource.split(":")
+    if len(parts) >= 6 and parts[4]:
+        context["aws:ResourceAccount"] = [parts[4]]  # the account that owns the resource
     if caller.kind == "user":
         context["aws:username"] = [caller.name]
     if call.service == "awslambda":
@@ -583,7 +587,7 @@ class Denied(Exception):
         super().__init__(f"User: {caller.arn} is not authorized to perform: {action}{on} because {why}")
 
 
-RECORD: list[tuple[str, str, str, Match | None]] = []  # (principal, action, resource, statement)
+RECORD: list[tuple[str, str, str, tuple[Match, ...]]] = []  # (principal, action, resource, allowing statements)
 _RECORDING = threading.Event()
 
 
@@ -602,13 +606,17 @@ def check(caller: Caller, request: Request, resource_policy: dict[str, Any] | No
     identity = Decision("Allow") if caller.kind == "root" else evaluate(identity_policies(caller), request, caller)
     resource = evaluate([("resource policy", resource_policy)], request, caller) if resource_policy else None
     decision = _combine(identity, resource, cross_account)
-    if _RECORDING.is_set():
-        RECORD.append((caller.principal_arn, request.action, request.resource, decision.match))
+    _record(caller, request, identity)
     if not decision.allowed:
         raise Denied(
             caller, request.action, request.resource, _why(decision, identity, resource, cross_account, request.action)
         )
     return decision
+
+
+def _record(caller: Caller, request: Request, identity: Decision) -> None:
+    if _RECORDING.is_set() and caller.kind != "root":
+        RECORD.append((caller.principal_arn, request.action, request.resource, identity.allows))
 
 
 def _combine(identity: Decision, resource: Decision | None, cross_account: bool) -> Decision:
@@ -660,6 +668,7 @@ def check_assume_role(caller: Caller, call: Call) -> None:
         raise Denied(caller, request.action, role_arn, "the role's trust policy does not allow it")
     if caller.kind != "root":
         identity = evaluate(identity_policies(caller), request, caller)
+        _record(caller, request, identity)
         if not identity.allowed:
             raise Denied(caller, request.action, role_arn, _why(identity, identity, None, False, request.action))
 

@@ -102,10 +102,17 @@ def test_pause_then_resume(sandbox, targets, gateway):
 
     assert resumed.status == 202
     assert resumed.body == {"id": promotion_id, "status": "PAUSED", "signal": "resume"}
+    service = sandbox.service()
+    wait_until(lambda: service.get(promotion_id).status is Status.RUNNING and service.get(promotion_id).task_token,
+               "holding again after the resume")
+    hold = service.get(promotion_id).hold
+    assert hold.baked < 3000 and hold.seconds == 3000  # the pause did not shorten the bake: it continues
+    assert signal(gateway, promotion_id, Signal.PROMOTE_NOW).status == 202
     final = sandbox.wait_until_final(promotion_id)
     assert final.status is Status.SUCCEEDED
     types = [e.type for e in final.events]
-    assert types.index("pause") < types.index("paused") < types.index("resume") < types.index("finished")
+    assert types.index("pause") < types.index("paused") < types.index("resume") < types.index("resumed")
+    assert types.index("resumed") < types.index("promote_now") < types.index("finished")
 
 
 def test_signals_the_live_workflow_refuses_are_409_with_the_current_status(sandbox, targets, gateway):

@@ -16,6 +16,14 @@ def alarm_event(name: str, value: str = "ALARM") -> dict:
     return event
 
 
+def hold_alarm_in(state: str, name: str = "orders-errors") -> None:
+    """Put the alarm in ``state`` as CloudWatch holds it, without its state-change event, so the
+    test hands the listener the event itself (as a retried or duplicated delivery would)."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    cloudwatch_backends["123456789012"]["us-east-1"].alarms[name].state_value = state
+
+
 def invoke_listener(sandbox, event: dict) -> dict:
     answer = sandbox.client("lambda").invoke(
         FunctionName=sandbox.physical_id("AlarmListenerFunction"), Payload=json.dumps(event).encode()
@@ -37,6 +45,7 @@ def start_long_bake(sandbox, targets, **overrides):
 
 def test_alarm_mid_bake_rolls_back_at_once_and_ends_the_workflow(sandbox, targets):
     target, started = start_long_bake(sandbox, targets)
+    hold_alarm_in("ALARM")
 
     answer = invoke_listener(sandbox, alarm_event("orders-errors"))
 
@@ -52,6 +61,7 @@ def test_alarm_mid_bake_rolls_back_at_once_and_ends_the_workflow(sandbox, target
 
 def test_duplicate_alarm_events_roll_back_once(sandbox, targets):
     _, started = start_long_bake(sandbox, targets)
+    hold_alarm_in("ALARM")
 
     first = invoke_listener(sandbox, alarm_event("orders-errors"))
     second = invoke_listener(sandbox, alarm_event("orders-errors"))
@@ -69,6 +79,7 @@ def test_alarm_after_the_promotion_ended_changes_nothing(sandbox, targets):
     started = sandbox.service().start(request(target, alarms=["orders-errors"]), actor="alice")
     final = sandbox.wait_until_final(started.id)
     writes_before = list(alias_writes("orders"))
+    hold_alarm_in("ALARM")
 
     answer = invoke_listener(sandbox, alarm_event("orders-errors"))
 
@@ -93,6 +104,7 @@ def test_alarm_in_the_watch_window_returns_the_alias_to_the_previous_stable(sand
     started = sandbox.service().start(body, actor="alice")
     wait_for_writes("orders", lambda writes: writes == [("2", {})])  # promoted: 100% on the candidate
     assert sandbox.service().get(started.id).status is Status.RUNNING  # still watching
+    hold_alarm_in("ALARM")
 
     invoke_listener(sandbox, alarm_event("orders-errors"))
     final = sandbox.wait_until_final(started.id)
@@ -100,6 +112,20 @@ def test_alarm_in_the_watch_window_returns_the_alias_to_the_previous_stable(sand
     assert final.status is Status.ROLLED_BACK
     assert alias_writes("orders") == [("2", {}), ("1", {})]  # straight back, no steps replayed
     assert_settled(sandbox, targets, target, "1")
+
+
+def test_a_stale_alarm_event_is_ignored(sandbox, targets):
+    """An ALARM event delivered after the alarm went back to OK (a retry, minutes late) rolls nothing back."""
+    _, started = start_long_bake(sandbox, targets)
+    writes_before = list(alias_writes("orders"))
+
+    answer = invoke_listener(sandbox, alarm_event("orders-errors"))
+
+    assert answer["promotions"] == [
+        {"promotion_id": started.id, "action": "ignored", "reason": "alarm is OK now (stale event)"}
+    ]
+    assert sandbox.service().get(started.id).status is Status.RUNNING
+    assert alias_writes("orders") == writes_before
 
 
 def test_a_quiet_watch_window_ends_succeeded(sandbox, targets):

@@ -3,7 +3,7 @@
 import json
 
 from promoter.models import Status
-from tests.events.test_alarm_listener import alarm_event, invoke_listener, start_long_bake
+from tests.events.test_alarm_listener import alarm_event, hold_alarm_in, invoke_listener, start_long_bake
 from tests.workflow.helpers import request
 
 
@@ -49,6 +49,7 @@ def test_a_full_promotion_announces_pending_running_succeeded_in_order(sandbox, 
 def test_an_alarm_rollback_announces_who_ended_it_and_why(sandbox, targets):
     queue = capture_bus(sandbox)
     _, started = start_long_bake(sandbox, targets)
+    hold_alarm_in("ALARM")
     invoke_listener(sandbox, alarm_event("orders-errors"))
     final = sandbox.wait_until_final(started.id)
 

@@ -65,11 +65,23 @@ class Recorder:
         return self.lambdas.create_function(
             FunctionName=name,
             Runtime="python3.13",
-            Role=self.targets.role(),
+            Role=self.role(),
             Handler="app.handler",
             Code={"ZipFile": zip_source(RECORDER_CODE)},
             Environment={"Variables": {"TABLE": RECORDER_TABLE}},
         )["FunctionArn"]
+
+    def role(self) -> str:
+        """The recorders' execution role: it may write to the recorder table (IAM is enforced)."""
+        arn = self.targets.role("sandbox-recorder-role")
+        table = self.dynamodb.describe_table(TableName=RECORDER_TABLE)["Table"]["TableArn"]
+        statement = {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table}
+        self.sandbox.client("iam").put_role_policy(
+            RoleName="sandbox-recorder-role",
+            PolicyName="record",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        )
+        return arn
 
     def events(self, function: str | None = None) -> list[dict[str, Any]]:
         items = self.dynamodb.scan(TableName=RECORDER_TABLE)["Items"]

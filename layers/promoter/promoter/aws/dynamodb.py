@@ -9,10 +9,12 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import clock
 from ..errors import NotFound, RecordConflict, TargetBusy
 from ..models import Promotion, Schedule
 from .clients import LazyClient
@@ -185,9 +187,7 @@ class PromotionStore(LazyClient):
 
     def live(self, min_age_seconds: float = 0.0) -> list[Promotion]:
         """Promotions not yet final, started at least ``min_age_seconds`` ago (for the reconciler)."""
-        from datetime import UTC, datetime, timedelta
-
-        before = (datetime.now(UTC) - timedelta(seconds=min_age_seconds)).isoformat()
+        before = (clock.now() - timedelta(seconds=min_age_seconds)).isoformat()
         paginator = self.client.get_paginator("query")
         pages = paginator.paginate(
             TableName=self.table_name,

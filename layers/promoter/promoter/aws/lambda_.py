@@ -121,10 +121,10 @@ class LambdaAdapter(LazyClient):
         try:
             return self.client.publish_version(**kwargs)["Version"]
         except ClientError as error:
-            if _code(error) == "PreconditionFailedException":
-                raise InvalidRequest(
-                    f"the code of {function!r} is not {code_sha256}", field="code_sha256"
-                ) from error
+            # AWS answers a CodeSha256 that is not $LATEST's with InvalidParameterValueException
+            # ("CodeSHA256 (...) is different from current CodeSHA256 in $LATEST").
+            if _code(error) == "InvalidParameterValueException" and "CodeSHA256" in str(error):
+                raise InvalidRequest(f"the code of {function!r} is not {code_sha256}", field="code_sha256") from error
             raise
 
     @property

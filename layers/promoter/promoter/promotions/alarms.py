@@ -8,9 +8,9 @@ from typing import Any
 
 from ..arns import account_of
 from ..errors import AliasDrift
-from ..models import AliasTarget, Ending, Status
+from ..models import AliasTarget, Ending, Promotion, Status
 from .context import Context
-from .protocol import AliasWriter, Records
+from .protocol import AliasWriter, Records, end
 
 
 class AlarmResponder:
@@ -40,7 +40,14 @@ class AlarmResponder:
         ending = Ending(status=Status.ROLLED_BACK, reason=f"alarm {alarm} is ALARM: {reason}", actor=actor)
         with suppress(AliasDrift):  # drift is recorded: FAILED, the out-of-band change kept
             self.writer.write(promotion_id, actor, "back", AliasTarget(version=promotion.stable_version), ending=ending)
-        promotion = self.records.finish(promotion_id, actor)
+
+        def rolled_back(p: Promotion) -> None:
+            ending = p.ending
+            if not p.status.is_final and ending is not None and ending.actor == actor and not ending.leave_alias:
+                p.record(actor, "rolled_back", f"alias on version {p.stable_version}: {ending.reason}")
+            end(p, actor)
+
+        promotion = self.records.mutate(promotion_id, rolled_back, actor)
         if promotion.task_token:  # wake the workflow so no further step runs
             self.ctx.workflow.fail(promotion.task_token, "PromotionEnded", promotion.outcome_reason)
         return {"promotion_id": promotion_id, "action": "rolled_back", "status": promotion.status.value}

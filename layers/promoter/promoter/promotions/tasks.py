@@ -89,7 +89,7 @@ class WorkflowTasks:
 
         def outcome(p: Promotion) -> None:
             p.hook_runs[phase] = "passed" if passed else "failed"
-            p.record(WORKFLOW, f"hook.{phase}", f"{hook}: {'passed' if passed else 'failed'}: {shown}")
+            p.record(WORKFLOW, f"hook.{phase}", f"{hook}: passed" if passed else f"{hook}: failed: {shown}")
 
         self.records.mutate(promotion_id, outcome)
         if not passed:
@@ -242,7 +242,7 @@ def _record_move(p: Promotion, step: int, after: decisions.AfterHold, held: floa
     elif after.move == "done":
         message = f"watched {held:g}s at 100%: quiet" if p.watch_seconds else "candidate promoted"
         p.ending = Ending(status=Status.SUCCEEDED, reason=message, actor=WORKFLOW)
-        p.record(WORKFLOW, "checked", message)
+        p.record(WORKFLOW, "watched" if p.watch_seconds else "checked", message)
 
 
 def error_of(error: dict[str, Any] | None) -> tuple[str | None, str]:
