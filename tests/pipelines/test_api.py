@@ -154,3 +154,36 @@ def test_promotion_refusals_over_the_api(world, gateway, sandbox):
     assert (no_reason.status, no_reason.body["field"]) == (422, "override_reason")
     assert (not_allowed.status, not_allowed.body["field"]) == (422, "override")
     assert (first_without_version.status, first_without_version.body["field"]) == (422, "version")
+
+
+def test_guards_belong_to_the_target_whatever_the_route(world, gateway, sandbox):
+    """Issue 9, item 8: a plain POST /promotions on a pipeline's target gets the environment's guards."""
+    now = datetime.now(UTC)
+    freeze = {"start": (now - timedelta(hours=1)).isoformat(), "end": (now + timedelta(hours=2)).isoformat()}
+    body = definition(protected=True, approval_by_other=True, freeze_windows=[freeze])
+    body["environments"][0] = DEV | {"protected": True, "approval_by_other": True}
+    put(gateway, body)
+    prod = {"function": f"arn:aws:lambda:us-east-1:{ACCOUNT_B}:function:orders", "alias": "live", "version": "1"}
+    prod |= {"role_arn": PROD["role_arn"], "external_id": PROD["external_id"]}
+    staging = {"function": "orders", "alias": "staging", "version": "2"}
+
+    frozen = gateway.send("start_promotion", body=prod)
+    out_of_order = gateway.send("start_promotion", body=staging)
+    into_dev = gateway.send("start_promotion", body={"function": "orders", "alias": "dev", "version": "2"})
+
+    assert (frozen.status, frozen.body["error"], frozen.body["field"]) == (409, "Frozen", "function")
+    assert (out_of_order.status, out_of_order.body["error"], out_of_order.body["field"]) == (
+        409,
+        "PipelineOnly",
+        "function",
+    )
+    assert "only through POST /pipelines/orders/promote (to: staging)" in out_of_order.body["message"]
+    assert into_dev.status == 202
+    started = into_dev.body["id"]
+    sandbox.wait_for_status(started, "AWAITING_APPROVAL")  # dev is protected: the plain start waits too
+    record = sandbox.service().get(started)
+    assert (record.origin.pipeline, record.origin.environment) == ("orders", "dev")
+    by_alice = gateway.send("approve_promotion", path=f"/promotions/{started}/approve")
+    assert (by_alice.status, by_alice.body["error"]) == (403, "NotAllowed")
+    assert gateway.send("approve_promotion", path=f"/promotions/{started}/approve", identity=BOB).status == 202
+    assert sandbox.wait_until_final(started).status.value == "SUCCEEDED"

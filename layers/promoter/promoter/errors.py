@@ -53,6 +53,13 @@ class Frozen(PromoterError):
     status_code = 409
 
 
+class PipelineOnly(PromoterError):
+    """The target is a later environment of a pipeline: a version enters it only through the
+    pipeline's promote, which checks where the version has been."""
+
+    status_code = 409
+
+
 class NotAllowed(PromoterError):
     """The caller may not do this here, e.g. approve a promotion they started when the
     environment needs another principal's approval."""

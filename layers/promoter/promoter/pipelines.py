@@ -26,8 +26,9 @@ from .aws.artifacts import MAX_DIRECT_UPLOAD, ArtifactsAdapter
 from .aws.lambda_ import AliasState
 from .aws.pipeline_store import PipelineStore
 from .aws.sts import TargetAdapters
-from .errors import Frozen, InvalidRequest, NotFound, PromoterError
-from .freeze import describe_end, frozen_until
+from .errors import InvalidRequest, NotFound, PromoterError
+from .freeze import frozen_until
+from .guards import ensure_not_frozen
 from .models import (
     Environment,
     EnvironmentInventory,
@@ -113,7 +114,7 @@ class PipelineService:
             raise InvalidRequest(
                 f"pipeline {pipeline.name!r} does not allow overrides (allow_override: false)", field="override"
             )
-        self._ensure_not_frozen(pipeline, env)
+        ensure_not_frozen(pipeline, env, self.clock(), field="to")
         reason = request.reason or f"promotion into {env.name} requested through pipeline {pipeline.name}"
         if index == 0:
             if request.version is None:
@@ -412,19 +413,6 @@ class PipelineService:
                 f"pipeline {pipeline.name!r} has no environment {name!r}; it has {names}", field="to"
             ) from None
 
-    def _ensure_not_frozen(self, pipeline: Pipeline, env: Environment) -> None:
-        found = frozen_until(env.freeze_windows, self.clock())
-        if found is None:
-            return
-        until, window = found
-        why = f" ({window.reason})" if window.reason else ""
-        raise Frozen(
-            f"{env.name} of pipeline {pipeline.name!r} is in a freeze window{why} until {describe_end(until, window)}; "
-            "no promotion into it may start before then",
-            field="to",
-            frozen_until=until.isoformat(),
-        )
-
     def _check_target(self, index: int, env: Environment) -> None:
         where = f"environments.{index}"
         through = f" (through role {env.role_arn})" if env.role_arn else ""
@@ -478,7 +466,9 @@ def drift_of(alias: AliasState, active: Promotion | None, last: Promotion | None
         return None, "no promotion by lambda-promoter on this alias yet"
     if alias.revision_id == reference.revision_id:
         return False, ""
-    in_flight = [c for c in reference.claims if c.state == "pending" and c.target.same_routing(alias.version, alias.weights)]
+    in_flight = [
+        c for c in reference.claims if c.state == "pending" and c.target.same_routing(alias.version, alias.weights)
+    ]
     if active is not None and in_flight:
         return False, "a write of the active promotion is in flight"
     confirmed = reference.confirmed_alias

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..arns import account_of
 from ..aws.cloudwatch import AlarmsAdapter
 from ..aws.dynamodb import PromotionStore
 from ..aws.events import EventsAdapter
 from ..aws.lambda_ import LambdaAdapter
+from ..aws.pipeline_store import PipelineStore
 from ..aws.stepfunctions import WorkflowAdapter
 from ..aws.sts import RoleSessions
+from ..guards import TargetGuards
 from ..settings import Settings
 from .alarms import AlarmResponder
 from .context import Context
@@ -32,6 +35,7 @@ class PromoterService:
         workflow: WorkflowAdapter | None = None,
         events: EventsAdapter | None = None,
         roles: RoleSessions | None = None,
+        pipelines: PipelineStore | None = None,
     ) -> None:
         self.settings = settings
         self.ctx = Context(
@@ -46,6 +50,9 @@ class PromoterService:
         self.records = Records(self.ctx)
         writer = AliasWriter(self.ctx, self.records)
         self.starter = Starter(self.ctx, self.records)
+        if pipelines is not None or store is None:  # injected adapters without a pipeline store: no guards
+            pipeline_store = pipelines or PipelineStore(settings.table_name)
+            self.starter.guards = TargetGuards(pipeline_store, account_of(settings.state_machine_arn))
         self.tasks = WorkflowTasks(self.ctx, self.records, writer)
         self.signals = Signals(self.ctx, self.records, writer)
         self.alarm_responder = AlarmResponder(self.ctx, self.records, writer)

@@ -7,7 +7,6 @@ for a start that is then refused is named in the refusal (``published_version``)
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from .. import clock
 from ..aws.lambda_ import MAX_HOOK_TIMEOUT_SECONDS, AliasState
 from ..errors import InvalidRequest, NotFound, PromoterError, TargetBusy
+from ..guards import TargetGuards
 from ..models import (
     AliasTarget,
     Ending,
@@ -28,19 +28,6 @@ from ..models import (
 from ..strategies import steps_for
 from .context import WORKFLOW, Context
 from .protocol import Records, end
-
-# A start on a target that a pipeline environment covers gets that environment's guards
-# (set by the wiring; promoter.pipelines provides it). Returns what it adds to the start.
-TargetGuard = Callable[[PromotionRequest, str, str], "GuardOutcome | None"]
-
-
-class GuardOutcome:
-    """What a pipeline environment adds to a start on its target."""
-
-    def __init__(self, *, approval: bool, approval_by_other: bool, origin: PromotionOrigin | None) -> None:
-        self.approval = approval
-        self.approval_by_other = approval_by_other
-        self.origin = origin
 
 
 def execution_arn_for(state_machine_arn: str, name: str) -> str:
@@ -56,7 +43,7 @@ class Starter:
     def __init__(self, ctx: Context, records: Records) -> None:
         self.ctx = ctx
         self.records = records
-        self.target_guard: TargetGuard | None = None
+        self.guards: TargetGuards | None = None  # None where no pipeline store is wired (fakes)
 
     def start(
         self,
@@ -74,8 +61,8 @@ class Starter:
         lambdas = self.ctx.lambdas_for(request)
         config, alias = self.preflight(request)
         approval = request.approval
-        if origin is None and self.target_guard is not None:
-            guarded = self.target_guard(request, config["FunctionArn"], request.version or "")
+        if origin is None and self.guards is not None:
+            guarded = self.guards(request, config["FunctionArn"])
             if guarded is not None:
                 approval = approval or guarded.approval
                 approval_by_other = approval_by_other or guarded.approval_by_other
