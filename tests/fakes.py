@@ -13,9 +13,12 @@ as written there) against the real ``WorkflowTasks``, so the order of the tasks 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
+import random
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -534,7 +537,12 @@ TASKS: dict[str, tuple[type, Callable[[Any, Any], Any]]] = {
 
 
 def load_asl() -> dict[str, Any]:
-    return json.loads(ASL_PATH.read_text())
+    return json.loads(_asl_text())
+
+
+@functools.cache
+def _asl_text() -> str:  # read once: the interleaving runs start thousands of executions
+    return ASL_PATH.read_text()
 
 
 class TaskFailed(Exception):  # noqa: N818
@@ -785,3 +793,135 @@ def request_body(**overrides: Any) -> dict[str, Any]:
         "strategy": {"type": "canary", "weight": 0.25, "bake_seconds": 60},
     }
     return body | overrides
+
+
+# --- the interleaving scheduler -----------------------------------------------------------------
+class Killed(BaseException):  # noqa: N818
+    """The run is over: an actor still parked unwinds."""
+
+
+class Actor:
+    """One concurrent party (an execution, an API call, an event's Lambda) in its own thread."""
+
+    def __init__(self, scheduler: Scheduler, name: str, body: Callable[[], Any]) -> None:
+        self.scheduler, self.name, self.body = scheduler, name, body
+        self.go = threading.Semaphore(0)
+        self.done = False
+        self.waiting = False  # parked on a task token: runs only to time the wait out
+        self.killed = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, name=name, daemon=True)
+
+    def _main(self) -> None:
+        self.go.acquire()
+        try:
+            if not self.killed:
+                self.result = self.body()
+        except Killed:
+            pass
+        except BaseException as error:  # noqa: BLE001 - the run's checks judge it
+            self.error = error
+        finally:
+            self.done = True
+            self.scheduler._back.release()
+
+
+class Scheduler:
+    """Runs actors one at a time, each in a thread, and hands the turn over at every fake call.
+
+    A baton passes between the threads: only the actor holding it runs, so a run is a function of
+    the seed alone. ``pause`` (called from an actor, e.g. by the ``Calls`` interceptor) gives the
+    turn back; ``step`` lets an actor chosen at random run to its next pause.
+    """
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.actors: list[Actor] = []
+        self.current: Actor | None = None
+        self._back = threading.Semaphore(0)
+        self._ids = itertools.count(1)
+
+    def spawn(self, name: str, body: Callable[[], Any]) -> Actor:
+        actor = Actor(self, f"{name}#{next(self._ids)}", body)
+        self.actors.append(actor)
+        actor.thread.start()
+        return actor
+
+    def live(self) -> list[Actor]:
+        return [a for a in self.actors if not a.done]
+
+    def busy(self) -> list[Actor]:
+        """Live actors that are not only waiting for a token."""
+        return [a for a in self.actors if not a.done and not a.waiting]
+
+    def step(self) -> Actor | None:
+        live = self.live()
+        if not live:
+            return None
+        actor = self.rng.choice(live)
+        self.current = actor
+        actor.go.release()
+        self._back.acquire()
+        self.current = None
+        return actor
+
+    def me(self) -> Actor | None:
+        """The actor running in this thread (None in the test's own thread)."""
+        current = self.current
+        return current if current is not None and current.thread is threading.current_thread() else None
+
+    def pause(self) -> None:
+        actor = self.me()
+        if actor is None:
+            return
+        self._back.release()
+        actor.go.acquire()
+        if actor.killed:
+            raise Killed
+
+    def close(self) -> None:
+        """Unwind every actor still parked (a run that stopped early)."""
+        for actor in self.live():
+            actor.killed = True
+            self.current = actor
+            actor.go.release()
+            self._back.acquire()
+        self.current = None
+
+
+class ScheduledExecution(Execution):
+    """An execution as one actor of a ``Scheduler``: a wait parks until its token is answered or
+    ``times_out(parked)`` says the wait's timeout fired (the clock then moves to its deadline)."""
+
+    def __init__(
+        self,
+        fakes: Fakes,
+        promotion_id: str,
+        execution_arn: str,
+        *,
+        scheduler: Scheduler,
+        clock_: FakeClock,
+        times_out: Callable[[Parked], bool],
+    ) -> None:
+        super().__init__(fakes, promotion_id, execution_arn)
+        self.scheduler, self.clock, self.times_out = scheduler, clock_, times_out
+
+    def await_token(self, parked: Parked) -> None:
+        actor = self.scheduler.me()
+        try:
+            while parked.token.state == "pending":
+                if actor is not None:
+                    actor.waiting = True
+                self.scheduler.pause()
+                if parked.token.state == "pending" and self.times_out(parked):
+                    if parked.deadline is not None:
+                        self.clock.at = max(self.clock.at, parked.deadline)
+                    return
+        finally:
+            if actor is not None:
+                actor.waiting = False
+
+    def retry_delay(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.scheduler.pause()
