@@ -238,7 +238,7 @@ def test_openapi_document_and_swagger_ui(gateway):
 def test_an_unknown_route_answers_the_error_body(gateway):
     answer = gateway.send("get_openapi", path="/nothing/here")
     assert answer.status == 404
-    assert answer.body == {"error": "NotFound", "message": "no route for GET /nothing/here", "field": None}
+    assert answer.body == {"error": "NotFound", "message": "no route for GET /nothing/here", "field": "path"}
 
 
 def test_the_deployed_api_function_serves_the_same_routes(sandbox, targets):

@@ -56,6 +56,11 @@ APPROVAL_WAIT_SECONDS = 7 * 86_400  # AwaitApproval's TimeoutSeconds in statemac
 MAX_TOTAL_SECONDS = 180 * 86_400  # bakes + watch + approval wait: under half of Step Functions' year
 
 MAX_ALARMS = 20
+DYNAMODB_MAX_ITEM_BYTES = 400 * 1024  # an item, its attribute names and values together
+# The record item (events are items of their own): 83 KB measured with 200 steps, 200 signals from
+# long role-session ARNs and 20 alarms of 255 characters (tests/unit/test_record_budget.py); the
+# budget is half of DynamoDB's limit.
+RECORD_BUDGET_BYTES = 200_000
 # No request body is deeper than 6 levels (a schedule's promotion's custom steps); 32 leaves room and
 # stays far below Python's recursion limit, which a body nested 1,000 levels deep hits in json.loads.
 MAX_JSON_DEPTH = 32

@@ -697,12 +697,12 @@ class AliasClaim(BaseModel):
 
 
 class SignalEntry(BaseModel):
-    """One accepted request from outside, in the order it was accepted."""
+    """One accepted request from outside, in the order it was accepted (its reason is in the
+    event history, and an abort's in the ending: the log stays small)."""
 
     seq: int
     signal: Signal
     actor: str
-    reason: str = ""
     at: datetime = Field(default_factory=utcnow)
 
 
@@ -778,6 +778,9 @@ class Promotion(BaseModel):
     updated_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = None
     outcome_reason: str = ""
+    # Events are items of their own (aws/dynamodb.py): a record read for work holds only the
+    # events added since it was read; a record read for a view holds them all.
+    events_stored: int = Field(default=0, description="events already written as their own items")
     events: list[Event] = Field(default_factory=list)
 
     @property
@@ -808,6 +811,15 @@ class Promotion(BaseModel):
     @property
     def approved(self) -> bool:
         return any(entry.signal is Signal.APPROVE for entry in self.signals)
+
+    @property
+    def event_count(self) -> int:
+        """Events in the history, stored or added since the read."""
+        return self.events_stored + len(self.events)
+
+    def record_document(self) -> str:
+        """The record item's JSON: everything but the events, so its size stays bounded."""
+        return self.model_dump_json(exclude={"events"})
 
     def record(self, actor: str, type_: str, message: str = "", **extra: Any) -> None:
         self.events.append(Event(actor=actor, type=type_, message=message, status=self.status, **extra))

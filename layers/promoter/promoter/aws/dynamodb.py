@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -16,10 +15,11 @@ from botocore.exceptions import ClientError
 
 from .. import clock
 from ..errors import NotFound, RecordConflict, TargetBusy
-from ..models import Promotion, Schedule
+from ..models import Event, Promotion, Schedule
 from .clients import LazyClient
 
 RECORD_KIND = "PROMOTION"
+EVENT_PREFIX = "EVENT#"
 MAX_CONFLICT_RETRIES = 8
 
 
@@ -37,6 +37,7 @@ class PromotionStore(LazyClient):
     # --- records ------------------------------------------------------------------------------
     @staticmethod
     def _item(promotion: Promotion, rev: int) -> dict[str, Any]:
+        stored = promotion.model_copy(update={"events_stored": promotion.event_count})
         return {
             "pk": {"S": f"PROMOTION#{promotion.id}"},
             "sk": {"S": RECORD_KIND},
@@ -46,8 +47,24 @@ class PromotionStore(LazyClient):
             "status": {"S": promotion.status.value},
             "created_at": {"S": promotion.created_at.isoformat()},
             "rev": {"N": str(rev)},
-            "doc": {"S": promotion.model_dump_json()},
+            "doc": {"S": stored.record_document()},
         }
+
+    def _new_events(self, promotion: Promotion) -> list[dict[str, Any]]:
+        """The events added since the record was read, each its own item (keys only: no index sees them)."""
+        return [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {
+                        "pk": {"S": f"PROMOTION#{promotion.id}"},
+                        "sk": {"S": f"{EVENT_PREFIX}{promotion.events_stored + offset + 1:06d}"},
+                        "doc": {"S": event.model_dump_json()},
+                    },
+                }
+            }
+            for offset, event in enumerate(promotion.events)
+        ]
 
     def create(self, promotion: Promotion) -> None:
         """The record and its alarm watches, in one transaction."""
@@ -61,7 +78,7 @@ class PromotionStore(LazyClient):
         watches = [
             {"Put": {"TableName": self.table_name, "Item": self._watch_key(a, promotion.id)}} for a in promotion.alarms
         ]
-        self.client.transact_write_items(TransactItems=[record, *watches])
+        self.client.transact_write_items(TransactItems=[record, *watches, *self._new_events(promotion)])
 
     def finish(self, promotion: Promotion, expected_rev: int) -> None:
         """Write the final record, free the target and drop the alarm watches, all or nothing.
@@ -89,7 +106,8 @@ class PromotionStore(LazyClient):
             {"Delete": {"TableName": self.table_name, "Key": self._watch_key(a, promotion.id)}}
             for a in promotion.alarms
         ]
-        for items in ([record, lock, *watches], [record, *watches]):
+        events = self._new_events(promotion)
+        for items in ([record, lock, *watches, *events], [record, *watches, *events]):
             try:
                 self.client.transact_write_items(TransactItems=items)
                 return
@@ -114,32 +132,36 @@ class PromotionStore(LazyClient):
         return Promotion.model_validate_json(raw["doc"]["S"]), int(raw["rev"]["N"])
 
     def get(self, promotion_id: str) -> Promotion:
-        return self.get_with_rev(promotion_id)[0]
+        """The record with its whole event history (for views)."""
+        promotion = self.get_with_rev(promotion_id)[0]
+        paginator = self.client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :events)",
+            ExpressionAttributeValues={":pk": {"S": f"PROMOTION#{promotion_id}"}, ":events": {"S": EVENT_PREFIX}},
+            ConsistentRead=True,
+        )
+        stored = [Event.model_validate_json(i["doc"]["S"]) for page in pages for i in page.get("Items", [])]
+        # A record written before events were items still holds them in its document.
+        return promotion.model_copy(update={"events": stored + promotion.events, "events_stored": 0})
 
     def save(self, promotion: Promotion, expected_rev: int) -> None:
+        """The record, if nobody wrote it since ``expected_rev``, with its new events."""
+        record = {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": self._item(promotion, expected_rev + 1),
+                "ConditionExpression": "rev = :rev",
+                "ExpressionAttributeValues": {":rev": {"N": str(expected_rev)}},
+            }
+        }
         try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=self._item(promotion, expected_rev + 1),
-                ConditionExpression="rev = :rev",
-                ExpressionAttributeValues={":rev": {"N": str(expected_rev)}},
-            )
+            self.client.transact_write_items(TransactItems=[record, *self._new_events(promotion)])
         except ClientError as error:
-            if _conditional_failed(error):
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise RecordConflict(f"promotion {promotion.id} changed concurrently") from error
             raise
-
-    def mutate(self, promotion_id: str, change: Callable[[Promotion], None]) -> Promotion:
-        """Read, apply ``change``, write back; re-read and re-apply on a concurrent write."""
-        for _ in range(MAX_CONFLICT_RETRIES):
-            promotion, rev = self.get_with_rev(promotion_id)
-            change(promotion)
-            try:
-                self.save(promotion, rev)
-                return promotion
-            except RecordConflict:
-                continue
-        raise RecordConflict(f"promotion {promotion_id} kept changing; gave up after retries")
 
     def list(
         self,

@@ -32,19 +32,18 @@ class Signals:
             decisions.ensure_signal_allowed(p, signal)
             decisions.ensure_approver(p, signal, actor)
             seq = (p.signals[-1].seq if p.signals else 0) + 1
-            p.signals.append(SignalEntry(seq=seq, signal=signal, actor=actor, reason=reason))
+            p.signals.append(SignalEntry(seq=seq, signal=signal, actor=actor))
             if signal is Signal.ABORT and p.ending is None:
                 p.ending = Ending(status=Status.ABORTED, reason=reason or f"aborted by {actor}", actor=actor)
             p.record(actor, signal.value, reason)
 
         promotion = self.records.mutate(promotion_id, accept, actor)
-        woken = False
         if promotion.task_token:
             if signal is Signal.ABORT:
-                woken = self.ctx.workflow.fail(promotion.task_token, "PromotionAborted", promotion.ending.reason)  # type: ignore[union-attr]
+                self.ctx.workflow.fail(promotion.task_token, "PromotionAborted", promotion.ending.reason)  # type: ignore[union-attr]
             else:
-                woken = self.ctx.workflow.succeed(promotion.task_token, {"signal": signal.value})
-        if signal is Signal.ABORT and not woken:
+                self.ctx.workflow.succeed(promotion.task_token, {"signal": signal.value})
+        if signal is Signal.ABORT:  # woken or not: a token may be taken by an execution that is ending
             self.repair_if_orphaned(promotion_id, f"aborted by {actor}")
         return self.records.get(promotion_id)
 
