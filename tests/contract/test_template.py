@@ -24,6 +24,9 @@ STATELINT = BIN.parent / "node" / "node_modules" / ".bin" / "statelint"
 ENV = os.environ | {"SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}
 IAM_PREFIX = {"stepfunctions": "states"}
 IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction"}
+# TransactWriteItems has no IAM action of its own: each Put and Delete in it needs PutItem and
+# DeleteItem ("Using IAM with DynamoDB transactions"; the adapters use no Update or ConditionCheck).
+IAM_ACTIONS_OF = {"dynamodb:TransactWriteItems": ("dynamodb:PutItem", "dynamodb:DeleteItem")}
 
 
 @pytest.fixture(autouse=True)
@@ -146,7 +149,7 @@ def adapter_operations() -> set[str]:
         for call in calls:
             operation = client.meta.method_to_api_mapping[call]
             action = f"{IAM_PREFIX.get(service, service)}:{operation}"
-            actions.add(IAM_ACTION.get(action, action))
+            actions.update(IAM_ACTIONS_OF.get(action, (IAM_ACTION.get(action, action),)))
     return actions
 
 

@@ -513,8 +513,9 @@ def _denied(error: Exception, env: Environment, field: str) -> PromoterError:
     if code in {"AccessDenied", "AccessDeniedException"}:
         who = f"role {env.role_arn}" if env.role_arn else "the control plane"
         return InvalidRequest(
-            f"{env.name}: {who} may not read function {env.function!r}: is it tagged promoter:managed=true, "
-            "and does the role carry templates/target-account.yaml's policy?",
+            # With the tag condition, AWS answers AccessDenied for a function that does not exist too.
+            f"{env.name}: {who} may not read function {env.function!r}: it does not exist, or it is not tagged "
+            "promoter:managed=true, or the role does not carry templates/target-account.yaml's policy",
             field=field,
         )
     if isinstance(error, PromoterError):
