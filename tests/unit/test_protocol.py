@@ -103,11 +103,6 @@ def test_alarm_before_shift_writes_ends_rolled_back_on_stable(world: World) -> N
     world.assert_settled_on(STABLE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the Shift's UpdateAlias landed but is not confirmed yet; the listener judges the alias by the "
-    "confirmed state (stable), writes nothing and ends ROLLED_BACK with the 25% split left on the alias",
-)
 def test_alarm_between_shift_write_and_confirm_ends_rolled_back_on_stable(world: World) -> None:
     world.start()
     world.fakes.calls.on("lambda.update_alias", lambda: world.alarm(), phase="after")
@@ -189,11 +184,6 @@ def test_routing_edit_by_someone_else_is_drift_and_kept(world: World) -> None:
 
 
 # --- crashes and retries ----------------------------------------------------------------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="Rollback's back claim finds the confirmed state already stable and settles without writing, "
-    "though the Shift's unconfirmed forward claim landed: FAILED, record says 'alias on version 1', alias 1+{2: 0.25}",
-)
 def test_crash_between_update_alias_and_confirm_is_ours_on_the_next_write(world: World) -> None:
     world.start()
     world.fakes.calls.fail("lambda.update_alias", Crash("the Shift's Lambda timed out"), phase="after")
@@ -202,6 +192,36 @@ def test_crash_between_update_alias_and_confirm_is_ours_on_the_next_write(world:
     assert record.status is Status.FAILED
     assert "Sandbox.Timedout" in record.outcome_reason
     assert "drift" not in [e.type for e in record.events]
+    world.assert_settled_on(STABLE)
+
+
+def test_a_routing_edit_while_on_stable_is_drift_when_the_promotion_ends(world: World) -> None:
+    """Interleaving seed 10: the approval wait timed out after someone routed half the traffic to
+    version 3; Rollback found the record's confirmed state on stable and wrote nothing, so the
+    record said 'alias on version 1' while the alias was 1 + {3: 0.5}."""
+    world.start(approval=True)
+    edit = lambda _: world.fakes.lambdas.edit_out_of_band("orders", version="1", weights={"3": 0.5})  # noqa: E731
+    world.run(on_first("approval", edit))
+    record = world.record
+    assert record.status is Status.FAILED
+    assert "drift" in record.outcome_reason
+    assert (world.alias.version, world.alias.weights) == ("1", {"3": 0.5})
+    assert (record.confirmed_alias.version, record.confirmed_alias.weights) == ("1", {"3": 0.5})
+    assert world.fakes.store.locks == {}
+
+
+def test_a_crashed_rollback_is_written_back_by_finalize(world: World) -> None:
+    """Interleaving seed 30: Rollback's Lambda crashed (not retried), RollbackFailed went on to
+    Finalize, and the record ended with the candidate's split left on the alias."""
+    world.start()
+
+    def alarm_then_crash_the_rollback(_: Parked) -> None:
+        world.fakes.alarms.alarm_states["orders-errors"] = "ALARM"  # the Check finds it
+        world.fakes.calls.fail("lambda.update_alias", Crash("Rollback's Lambda timed out"))
+
+    execution = world.run(on_first("hold", alarm_then_crash_the_rollback))
+    assert "RollbackFailed" in execution.visited
+    assert world.record.status is Status.ROLLED_BACK  # Rollback recorded the alarm before it crashed
     world.assert_settled_on(STABLE)
 
 

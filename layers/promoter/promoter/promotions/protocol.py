@@ -204,9 +204,14 @@ class AliasWriter:
         mine = next((c for c in promotion.claims if c.id == claim_id), None)
         if mine is None:  # ended, or drift was recorded: leave the alias alone
             return promotion
-        if promotion.confirmed_alias == target:
-            return self._settle(promotion_id, claim_id)
         lambdas = self.ctx.lambdas_for(promotion)
+        # The confirmed state is only what we last saw: settle without a write only if the alias's
+        # RevisionId is still that one (someone may have changed it since; the write finds out).
+        if (
+            promotion.confirmed_alias == target
+            and lambdas.get_alias(promotion.function_arn, promotion.alias).revision_id == mine.base_revision
+        ):
+            return self._settle(promotion_id, claim_id)
         try:
             written = lambdas.update_alias(
                 promotion.function_arn, promotion.alias, target.version, target.weights, mine.base_revision

@@ -8,6 +8,7 @@ Finalize, which only settle what is left.
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from typing import Any
 
 from .. import clock, decisions
@@ -175,15 +176,22 @@ class WorkflowTasks:
 
     def finalize(self, promotion_id: str, status: str, reason: str) -> dict[str, Any]:
         """Make the record final (once), which frees the target in the same write."""
+        decided = Status(status)
+        if decided is Status.SUCCEEDED:  # only the last check decides success
+            decided, reason = Status.FAILED, "finalize reached with no recorded decision"
+        proposed = Ending(status=decided, reason=reason, actor=WORKFLOW)
+        promotion = self.records.get(promotion_id)
+        ending = promotion.ending
+        if not promotion.status.is_final and not (ending and (ending.leave_alias or ending.status is Status.SUCCEEDED)):
+            # Rollback may have failed (a crash is not retried): a final record must not leave our
+            # split behind. If this write fails too, the record stays live for the reconciler.
+            back = AliasTarget(version=promotion.stable_version)
+            with suppress(AliasDrift):  # recorded: the out-of-band change is kept
+                self.writer.write(promotion_id, WORKFLOW, "back", back, ending=proposed)
 
         def finish(p: Promotion) -> None:
             if p.ending is None:
-                decided = Status(status)
-                if decided is Status.SUCCEEDED:  # only the last check decides success
-                    decided, reason_ = Status.FAILED, "finalize reached with no recorded decision"
-                else:
-                    reason_ = reason
-                p.ending = Ending(status=decided, reason=reason_, actor=WORKFLOW)
+                p.ending = proposed
             end(p, WORKFLOW)
 
         promotion = self.records.mutate(promotion_id, finish)
