@@ -144,7 +144,8 @@ class FakeStore(_Fake):
         before = json.loads(previous[0])["status"] if previous else None
         self.docs[promotion.id] = (doc, rev)
         sequence = len(promotion.events)
-        self.history.setdefault(promotion.id, []).append(Written(promotion.status.value, len(doc), before, sequence))
+        size = len(promotion.record_document().encode())  # the record item; events are items of their own
+        self.history.setdefault(promotion.id, []).append(Written(promotion.status.value, size, before, sequence))
 
     def create(self, promotion: Promotion) -> None:
         self._before("create")
