@@ -210,6 +210,40 @@ def test_a_routing_edit_while_on_stable_is_drift_when_the_promotion_ends(world: 
     assert world.fakes.store.locks == {}
 
 
+def test_a_routing_edit_in_the_watch_window_is_drift_not_success(world: World) -> None:
+    """Interleaving seed 1557: someone put the alias on version 3 during the watch window; nothing
+    wrote the alias after that, and the record said SUCCEEDED with the candidate at 100%."""
+    world.start(watch_seconds=60)
+    holds: list[Parked] = []
+
+    def edit_in_the_watch(parked: Parked) -> None:
+        holds.append(parked)
+        if len(holds) == 2:  # the canary's bake, then the watch window
+            world.fakes.lambdas.edit_out_of_band("orders", version="3")
+
+    world.run(edit_in_the_watch)
+    record = world.record
+    assert record.status is Status.FAILED
+    assert "drift" in record.outcome_reason
+    assert (world.alias.version, world.alias.weights) == ("3", {})
+    assert record.current_weight == 0.0
+    assert world.fakes.store.locks == {}
+
+
+def test_a_description_edit_in_the_watch_window_still_succeeds(world: World) -> None:
+    world.start(watch_seconds=60)
+    holds: list[Parked] = []
+
+    def edit_in_the_watch(parked: Parked) -> None:
+        holds.append(parked)
+        if len(holds) == 2:
+            world.fakes.lambdas.edit_out_of_band("orders")
+
+    world.run(edit_in_the_watch)
+    assert world.record.status is Status.SUCCEEDED, world.record.outcome_reason
+    world.assert_settled_on(CANDIDATE)
+
+
 def test_a_crashed_rollback_is_written_back_by_finalize(world: World) -> None:
     """Interleaving seed 30: Rollback's Lambda crashed (not retried), RollbackFailed went on to
     Finalize, and the record ended with the candidate's split left on the alias."""

@@ -226,6 +226,15 @@ class AliasWriter:
             return None
         return self.records.mutate(promotion_id, lambda p: _confirm(p, claim_id, mine.base_revision, written))
 
+    def verify(self, promotion_id: str, writer: str) -> Promotion:
+        """Look at the alias without writing it (before success is made final): a change since the
+        confirmed RevisionId is judged as a refused write's would be (ours, adopted, or drift)."""
+        promotion = self.records.get(promotion_id)
+        observed = self.ctx.lambdas_for(promotion).get_alias(promotion.function_arn, promotion.alias)
+        if observed.revision_id == promotion.revision_id:
+            return promotion
+        return self.records.mutate(promotion_id, lambda p: _judge(p, observed, writer))
+
     def _settle(self, promotion_id: str, claim_id: str) -> Promotion:
         def done(p: Promotion) -> None:
             for c in p.claims:

@@ -188,6 +188,9 @@ class WorkflowTasks:
             back = AliasTarget(version=promotion.stable_version)
             with suppress(AliasDrift):  # recorded: the out-of-band change is kept
                 self.writer.write(promotion_id, WORKFLOW, "back", back, ending=proposed)
+        elif not promotion.status.is_final and ending and ending.status is Status.SUCCEEDED:
+            # Success says the alias is on the candidate: someone may have moved it in the watch.
+            self.writer.verify(promotion_id, WORKFLOW)
 
         def finish(p: Promotion) -> None:
             if p.ending is None:
