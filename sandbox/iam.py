@@ -619,6 +619,22 @@ def _record(caller: Caller, request: Request, identity: Decision) -> None:
         RECORD.append((caller.principal_arn, request.action, request.resource, identity.allows))
 
 
+def record_service_call(role_arn: str, action: str, resource: str) -> None:
+    """Record (never enforce) what the policies of ``role_arn`` allow for a call that an AWS service
+    makes with that role: Step Functions invoking a Task's function, Scheduler invoking its target,
+    EventBridge putting on another account's bus. The sandbox makes those calls as the account's
+    root (README, differences); the permission matrix still sees which statement AWS would use."""
+    if not _RECORDING.is_set() or role_arn.count(":") < 5 or "/" not in role_arn:
+        return
+    caller = Caller("role", role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1], "service")
+    try:
+        policies = identity_policies(caller)
+    except Exception:  # noqa: BLE001 - moto's NoSuchEntity: a role that is gone allows nothing
+        policies = []
+    request = Request(action, resource, {"aws:PrincipalArn": [caller.principal_arn]})
+    _record(caller, request, evaluate(policies, request, caller))
+
+
 def _combine(identity: Decision, resource: Decision | None, cross_account: bool) -> Decision:
     if identity.effect == "Deny" or (resource and resource.effect == "Deny"):
         return identity if identity.effect == "Deny" else resource  # type: ignore[return-value]
@@ -785,7 +801,9 @@ def may(caller: Caller, action: str, resource: str, call: Call) -> bool:
     if caller.kind == "root":
         return True
     request = Request(action, resource, context_of(call, caller, resource))
-    return evaluate(identity_policies(caller), request, caller).allowed
+    decision = evaluate(identity_policies(caller), request, caller)
+    _record(caller, request, decision)  # lambda:ListTags is used through GetFunction's Tags
+    return decision.allowed
 
 
 def enforcing() -> bool:
