@@ -90,11 +90,6 @@ def test_alarm_after_shift_ends_rolled_back_on_stable(world: World) -> None:
     world.assert_settled_on(STABLE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the listener finds the alias confirmed on stable and writes nothing, so the Shift's pending "
-    "forward write (claimed before the alarm) lands after the record is final: ROLLED_BACK at 25%",
-)
 def test_alarm_before_shift_writes_ends_rolled_back_on_stable(world: World) -> None:
     world.start()
     world.fakes.calls.on("lambda.update_alias", lambda: world.alarm(), phase="before")

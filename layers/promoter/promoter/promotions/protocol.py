@@ -192,7 +192,8 @@ class AliasWriter:
                     guard(p)
             elif p.ending is None and ending is not None and not p.status.is_final:
                 p.ending = ending
-            if p.status.is_final or (p.ending is not None and p.ending.leave_alias):
+            decided = p.ending is not None and (p.ending.leave_alias or p.ending.status is Status.SUCCEEDED)
+            if p.status.is_final or decided:  # drift keeps someone else's alias; success keeps the candidate
                 return
             p.claims = [c for c in p.claims if c.state == "pending" and c.base_revision == p.revision_id]
             base = p.revision_id or ""
@@ -204,11 +205,18 @@ class AliasWriter:
         mine = next((c for c in promotion.claims if c.id == claim_id), None)
         if mine is None:  # ended, or drift was recorded: leave the alias alone
             return promotion
+        # Already there, unless another writer's claim on the same RevisionId is in flight: its write
+        # may still land, so ours must be written (and bump the RevisionId) to refuse it.
+        in_flight = [
+            c for c in promotion.claims
+            if c.id != claim_id and c.state == "pending" and c.base_revision == mine.base_revision
+        ]
         lambdas = self.ctx.lambdas_for(promotion)
         # The confirmed state is only what we last saw: settle without a write only if the alias's
         # RevisionId is still that one (someone may have changed it since; the write finds out).
         if (
             promotion.confirmed_alias == target
+            and not in_flight
             and lambdas.get_alias(promotion.function_arn, promotion.alias).revision_id == mine.base_revision
         ):
             return self._settle(promotion_id, claim_id)
