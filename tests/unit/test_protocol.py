@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 
-from promoter.errors import InvalidTransition, PromotionEnded
+from promoter.errors import InvalidTransition, PromotionEnded, TargetBusy
 from promoter.models import Promotion, PromotionRequest, Signal, Status
 from tests.fakes import (
     Crash,
@@ -252,6 +252,31 @@ def test_a_crashed_rollback_is_written_back_by_finalize(world: World) -> None:
     assert "RollbackFailed" in execution.visited
     assert world.record.status is Status.ROLLED_BACK  # Rollback recorded the alarm before it crashed
     world.assert_settled_on(STABLE)
+
+
+def test_a_lock_whose_answer_was_lost_is_released_by_the_failed_start(world: World) -> None:
+    """Interleaving seed 81: AcquireLock took the lock and its answer was lost (a throttle); the
+    start answered 5xx and the target stayed locked for good (409 TargetBusy to every start)."""
+    world.fakes.calls.fail("dynamodb.acquire_lock", TooManyRequestsException("answer lost"), phase="after")
+    with pytest.raises(TooManyRequestsException):
+        world.start()
+    assert world.fakes.store.locks == {}
+    assert world.start()  # the next start is accepted
+
+
+def test_a_start_that_died_after_the_lock_frees_the_target_after_15_minutes(world: World) -> None:
+    """Interleaving seed 5: the start's Lambda died between the lock and the record; no record, so
+    neither abort nor the reconciler could ever free the target."""
+    world.fakes.calls.fail("dynamodb.acquire_lock", Crash("the API's Lambda timed out"), phase="after")
+    with pytest.raises(Crash):
+        world.start()
+    orphan = next(iter(world.fakes.store.locks.values()))
+    world.clock.advance(60)  # a start may still be running: the target stays busy
+    with pytest.raises(TargetBusy):
+        world.start()
+    world.clock.advance(900)
+    promotion_id = world.start()
+    assert world.fakes.store.locks == {world.fakes.target: promotion_id} and promotion_id != orphan
 
 
 def test_lost_update_alias_answer_is_retried_and_adopted(world: World) -> None:

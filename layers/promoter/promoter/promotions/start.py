@@ -35,8 +35,22 @@ def execution_arn_for(state_machine_arn: str, name: str) -> str:
     return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name
 
 
+# No Lambda runs longer than 15 minutes: a lock older than that whose record was never written
+# belongs to a start that died between the lock and the record, and the next start takes it over.
+ORPHAN_LOCK_SECONDS = 900
+
+
 def new_promotion_id() -> str:
-    return f"p-{datetime.now(UTC):%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+    """Its time is when the lock is taken (``lock_age_seconds`` reads it)."""
+    return f"p-{clock.now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+
+
+def lock_age_seconds(promotion_id: str) -> float | None:
+    try:
+        taken = datetime.strptime(promotion_id.split("-")[1], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    except (IndexError, ValueError):
+        return None
+    return (clock.now() - taken).total_seconds()
 
 
 class Starter:
@@ -71,9 +85,10 @@ class Starter:
             self._ensure_candidate(lambdas, request, alias, request.version)
         target = f"{config['FunctionArn']}:{request.alias}"
         promotion_id = new_promotion_id()
-        self.ctx.store.acquire_lock(target, promotion_id)
         published = None
         try:
+            # In the try: a lock taken whose answer was lost (a throttle) is released too.
+            self.ctx.store.acquire_lock(target, promotion_id)
             candidate = request.version
             if candidate is None:
                 published = candidate = lambdas.publish_version(
@@ -168,7 +183,10 @@ class Starter:
         config, tags = function["Configuration"], function.get("Tags") or {}
         self.ensure_managed(request.function, tags)
         target = f"{config['FunctionArn']}:{request.alias}"
-        if holder := self.ctx.store.lock_holder(target):  # busy wins over "alias is mid-shift"
+        holder = self.ctx.store.lock_holder(target)
+        if holder and self._orphaned_lock(target, holder):
+            holder = None
+        if holder:  # busy wins over "alias is mid-shift"
             raise TargetBusy(f"{target} is busy with promotion {holder}", field="alias", active_promotion=holder)
         alias = lambdas.get_alias(request.function, request.alias)
         if not alias.is_settled:
@@ -180,6 +198,19 @@ class Starter:
         self._ensure_hooks_ready(request)
         self.ensure_alarms_ready(request.alarms, request.insufficient_data, request)
         return config, alias
+
+    def _orphaned_lock(self, target: str, holder: str) -> bool:
+        """A lock with no record, older than any start can run: its start died; release it."""
+        try:
+            self.ctx.store.get_with_rev(holder)
+            return False
+        except NotFound:
+            pass
+        age = lock_age_seconds(holder)
+        if age is None or age < ORPHAN_LOCK_SECONDS:
+            return False
+        self.ctx.store.release_lock(target, holder)  # only if it is still that start's
+        return True
 
     def ensure_target_exists(self, request: PromotionRequest) -> None:
         """For a later start (a schedule): the function exists, is managed, and has the alias."""
