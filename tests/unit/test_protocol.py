@@ -178,6 +178,32 @@ def test_routing_edit_by_someone_else_is_drift_and_kept(world: World) -> None:
     assert world.fakes.store.locks == {}
 
 
+# --- announcements ------------------------------------------------------------------------------
+def test_a_status_change_is_announced_once_though_another_writer_wrote_before_its_put(world: World) -> None:
+    """Interleaving seed 3: a signal wrote the record between Prepare's write (PENDING -> RUNNING)
+    and its PutEvents, found the change in the outbox and announced it too: RUNNING went out twice."""
+    world.start()
+    world.fakes.calls.on("events.put", lambda: world.signal(Signal.PAUSE))  # Prepare's announcement
+    world.run(on_first("pause", lambda _: world.signal(Signal.RESUME)))
+    announced = [(a["previous_status"], a["status"]) for a in world.fakes.events.announced]
+    assert announced == [
+        (None, "PENDING"),
+        ("PENDING", "RUNNING"),
+        ("RUNNING", "PAUSED"),
+        ("PAUSED", "RUNNING"),
+        ("RUNNING", "SUCCEEDED"),
+    ]
+
+
+def test_a_change_whose_writer_died_before_its_put_is_announced_by_the_final_write(world: World) -> None:
+    world.start()
+    world.fakes.calls.fail("events.put", Crash("Prepare's Lambda timed out"))  # RUNNING is not sent
+    world.run()  # Prepare failed: Rollback (no status change), then Finalize makes it FAILED
+    assert world.record.status is Status.FAILED
+    assert [a["status"] for a in world.fakes.events.announced] == ["PENDING", "RUNNING", "FAILED"]
+    assert world.record.unannounced == []
+
+
 # --- crashes and retries ----------------------------------------------------------------------
 def test_crash_between_update_alias_and_confirm_is_ours_on_the_next_write(world: World) -> None:
     world.start()

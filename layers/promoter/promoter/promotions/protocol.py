@@ -4,9 +4,11 @@
   A change to a final status is written in one transaction with the release of the target's lock
   and the alarm watches, so whoever ends a promotion (workflow, alarm listener, repair) frees the
   target in the same step. A final status never changes again.
-- **Status changes** go to an outbox in the record and are announced on the bus after the write,
-  by whoever writes next if an announcement fails (at least once; ``sequence`` lets consumers
-  drop repeats).
+- **Status changes** go to an outbox in the record and are announced on the bus after the write
+  by the writer that made them. Another writer announces a change only once its writer can no
+  longer be running (``ANNOUNCE_LEASE_SECONDS``, it died between its write and its put), and the
+  write that makes the record final announces all that is left, since nobody writes after it
+  (at least once; ``sequence`` lets consumers drop the repeats a crash can cause).
 - **Alias writes** are claimed in the record first (``AliasWriter``). The write carries the
   RevisionId last confirmed; when it is refused, the alias is read once and judged against every
   writer's claims: a state some writer of this promotion claimed is ours (adopted), a change that
@@ -30,6 +32,7 @@ from .context import Context
 
 MAX_WRITE_ATTEMPTS = 6
 MAX_CONFLICT_RETRIES = 12
+ANNOUNCE_LEASE_SECONDS = 900  # no Lambda runs longer: a change older than this lost its announcer
 
 Change = Callable[[Promotion], None]
 
@@ -69,16 +72,19 @@ class Records:
 
     def mutate(self, promotion_id: str, change: Change, actor: str = "workflow") -> Promotion:
         """Apply ``change`` to the record and write it; ``change`` may raise to refuse."""
-        promotion = self._write(promotion_id, change, actor)
-        self.announce(promotion)
+        made: list[int] = []  # the status changes this write made: this writer announces them
+        promotion = self._write(promotion_id, change, actor, made)
+        self.announce(promotion, made)
         return promotion
 
     def finish(self, promotion_id: str, actor: str) -> Promotion:
         return self.mutate(promotion_id, lambda p: end(p, actor), actor)
 
-    def _write(self, promotion_id: str, change: Change, actor: str) -> Promotion:
+    def _write(self, promotion_id: str, change: Change, actor: str, made: list[int] | None = None) -> Promotion:
         store = self.ctx.store
         for _ in range(MAX_CONFLICT_RETRIES):
+            if made is not None:
+                made.clear()
             promotion, rev = store.get_with_rev(promotion_id)
             before = promotion.status
             change(promotion)
@@ -90,11 +96,14 @@ class Records:
                     StatusChange(
                         previous=before,
                         status=promotion.status,
+                        at=clock.now(),
                         actor=last.actor if last else actor,
                         reason=promotion.outcome_reason or (last.message if last else ""),
                         sequence=len(promotion.events),
                     )
                 )
+                if made is not None:
+                    made.append(promotion.unannounced[-1].sequence)
             try:
                 if promotion.status.is_final and not before.is_final:
                     store.finish(promotion, rev)
@@ -105,9 +114,20 @@ class Records:
                 continue
         raise RecordConflict(f"promotion {promotion_id} kept changing; gave up after retries")
 
-    def announce(self, promotion: Promotion) -> None:
-        """Put the record's pending status changes on the bus, then drop them from the outbox."""
-        pending = list(promotion.unannounced)
+    def announce(self, promotion: Promotion, made: list[int] | None = None) -> None:
+        """Put pending status changes on the bus, then drop them from the outbox: all of them, or
+        (after a write) those the write ``made``, those whose writer died, and all if it made the
+        record final."""
+        now, mine = clock.now(), set(made or ())
+        finished = any(c.sequence in mine and c.status.is_final for c in promotion.unannounced)
+        pending = [
+            c
+            for c in promotion.unannounced
+            if made is None
+            or finished
+            or c.sequence in mine
+            or (now - c.at).total_seconds() >= ANNOUNCE_LEASE_SECONDS
+        ]
         if not pending:
             return
         for change in pending:
