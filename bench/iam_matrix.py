@@ -131,6 +131,17 @@ def template_statements(template: Path = TEMPLATE, target: Path = TARGET_TEMPLAT
     return found
 
 
+def aws_managed_policies(template: Path = TEMPLATE) -> list[str]:
+    """The AWS managed policies SAM and the template attach (logs, X-Ray): AWS writes them."""
+    found: set[str] = set()
+    for resource in _sam_translated(template)["Resources"].values():
+        for arn in resource.get("Properties", {}).get("ManagedPolicyArns") or []:
+            text = arn if isinstance(arn, str) else arn.get("Fn::Sub") if isinstance(arn, dict) else None
+            if isinstance(text, str):
+                found.add(text.rsplit("/", 1)[-1])
+    return sorted(found)
+
+
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]
 
@@ -292,8 +303,12 @@ def report(found: list[Row], denied: list[tuple[str, str, str]]) -> str:
     for r in found:
         counts[r.verdict] += 1
     lines.append("\n" + ", ".join(f"{verdict}: {n}" for verdict, n in sorted(counts.items())))
+    reasons: dict[str, list[str]] = defaultdict(list)
     for (policy, sid, action), reason in sorted(AWS_ONLY.items()):
-        lines.append(f"AWS only: {policy} {sid} {action}: {reason}")
+        reasons[reason].append(f"{policy} {sid} {action}")
+    for reason, actions in reasons.items():
+        lines.append(f"AWS only ({', '.join(actions)}): {reason}")
+    lines.append(f"AWS managed policies attached by ARN (not statements of the templates): {aws_managed_policies()}")
     lines.append(f"calls denied during the run: {len(denied)}")
     for principal, action, resource in sorted(set(denied))[:40]:
         lines.append(f"  denied: {principal} {action} {resource}")
