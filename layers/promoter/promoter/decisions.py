@@ -40,6 +40,7 @@ def ensure_signal_allowed(promotion: Promotion, signal: Signal) -> None:
         raise InvalidTransition(
             f"cannot {signal.value.replace('_', '-')}: the promotion is already ending "
             f"{promotion.ending.status} ({promotion.ending.reason})",
+            field="status",
             current_status=current,
             ending=promotion.ending.status.value,
         )
@@ -48,13 +49,16 @@ def ensure_signal_allowed(promotion: Promotion, signal: Signal) -> None:
         raise InvalidTransition(
             f"cannot {signal.value.replace('_', '-')} a promotion that is {promotion.status}; "
             f"allowed only when {allowed}",
+            field="status",
             current_status=current,
         )
     if signal is Signal.APPROVE and promotion.approved:
-        raise InvalidTransition("the promotion is already approved", current_status=current)
+        raise InvalidTransition("the promotion is already approved", field="status", current_status=current)
     if len(promotion.signals) >= MAX_SIGNALS and signal is not Signal.ABORT:
         raise InvalidTransition(
-            f"this promotion took {MAX_SIGNALS} signals; only abort is accepted now", current_status=current
+            f"this promotion took {MAX_SIGNALS} signals; only abort is accepted now",
+            field="status",
+            current_status=current,
         )
 
 

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from .aws.artifacts import MAX_DIRECT_UPLOAD, ArtifactsAdapter
+from .aws.errors import is_access_denied, plain_message
 from .aws.lambda_ import AliasState
 from .aws.pipeline_store import PipelineStore
 from .aws.sts import TargetAdapters
@@ -389,7 +390,7 @@ class PipelineService:
             view.version, view.weights = alias.version, alias.weights
             view.code_sha256 = side.lambdas.get_version(env.function, alias.version).get("CodeSha256")
         except Exception as error:  # noqa: BLE001 - one unreadable environment must not hide the others
-            view.error = error.message if isinstance(error, PromoterError) else f"{type(error).__name__}: {error}"
+            view.error = error.message if isinstance(error, PromoterError) else plain_message(error)
             return view
         target = f"{view.function_arn}:{env.alias}"
         view.active_promotion = self.promoter.reads.active_promotion(target)
@@ -509,8 +510,7 @@ def _region_of(function: str) -> str | None:
 
 
 def _denied(error: Exception, env: Environment, field: str) -> PromoterError:
-    code = ((getattr(error, "response", None) or {}).get("Error") or {}).get("Code", "")
-    if code in {"AccessDenied", "AccessDeniedException"}:
+    if is_access_denied(error):
         who = f"role {env.role_arn}" if env.role_arn else "the control plane"
         return InvalidRequest(
             # With the tag condition, AWS answers AccessDenied for a function that does not exist too.

@@ -35,6 +35,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from pydantic import Tag
 
+from ..aws.errors import ACCESS_DENIED, code_of, http_status_of, plain_message, plain_text, raw_message
 from ..errors import PromoterError, RecordConflict
 from ..limits import MAX_JSON_DEPTH
 from ..models import FreezeWindow, StrategySpec
@@ -53,7 +54,6 @@ def union_tags(union: Any) -> frozenset[str]:
 _UNION_TAGS = union_tags(StrategySpec)
 _FREEZE_TAGS = union_tags(FreezeWindow)
 _LOCATIONS = {"query", "path", "header", "cookie"}
-_ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 _THROTTLED = {
     "ThrottlingException",
     "Throttling",
@@ -227,30 +227,16 @@ def refuse_deep_bodies(app: ApiGatewayResolver, next_middleware: Callable[..., R
 
 
 def _aws_error(error: Exception) -> tuple[str | None, int]:
-    """(error code, HTTP status) of an AWS SDK ClientError, recognised without importing botocore."""
-    response = getattr(error, "response", None)
-    if not isinstance(response, dict):
-        return None, 0
-    code = (response.get("Error") or {}).get("Code")
-    status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
-    return code, int(status)
-
-
-def _plain_text(text: object) -> str:
-    """AWS's own message if it is one short line of plain text; "" for markup (an HTML error page) or noise."""
-    line = str(text or "").strip()
-    if not line or len(line) > 300 or "\n" in line or re.search(r"<[A-Za-z!/?]", line):
-        return ""
-    return line
+    """(error code, HTTP status) of an AWS SDK ClientError; (None, 0) for anything else."""
+    return code_of(error) or None, http_status_of(error)
 
 
 def aws_refusal(error: Exception) -> tuple[str, str]:
     """(plain message, request field) for an AWS ClientError: names the call and keeps AWS's error code."""
     code, _ = _aws_error(error)
     operation = str(getattr(error, "operation_name", "") or "the AWS call")
-    raw_text = str((error.response.get("Error") or {}).get("Message") or "")  # type: ignore[attr-defined]
-    aws_text = _plain_text(raw_text)
-    message = f"{operation} answered {code}" + (f": {aws_text}" if aws_text else "")
+    raw_text = raw_message(error)
+    message = plain_message(error)
     named = next((field for pattern, field in _FIELD_OF_MESSAGE if pattern.search(raw_text)), None)
     return message, named or _FIELD_OF_OPERATION.get(operation, "body")
 
@@ -265,7 +251,7 @@ def _sdk_refusal(error: Exception) -> tuple[str, str] | None:
     field = "body"
     if match and match[1] in _FIELD_OF_PARAMETER:
         field = _FIELD_OF_PARAMETER[match[1]] + (f".{match[2]}" if match[2] else "")
-    return f"AWS's SDK refused the input: {_plain_text(line) or 'invalid parameter'}", field
+    return f"AWS's SDK refused the input: {plain_text(line) or 'invalid parameter'}", field
 
 
 def register(app: ApiGatewayResolver) -> None:
@@ -334,7 +320,7 @@ def register(app: ApiGatewayResolver) -> None:
             return error_response(
                 429, "Throttled", "AWS throttled the control plane; retry with backoff", None
             )
-        if code in _ACCESS_DENIED:
+        if code in ACCESS_DENIED:
             message, field = aws_refusal(error)
             return error_response(403, "AccessDenied", f"AWS denied the control plane: {message}", field, rule=code)
         if code in _REFUSED_INPUT or 400 <= status < 500:

@@ -15,14 +15,11 @@ from botocore.exceptions import ClientError
 
 from ..errors import InvalidRequest
 from .clients import LazyClient
+from .errors import code_of
 
 # UpdateFunctionCode takes at most 50 MB of zip in the request; larger ones go through S3.
 MAX_DIRECT_UPLOAD = 50 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 60
-
-
-def _code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
 
 
 class ArtifactsAdapter(LazyClient):
@@ -33,7 +30,7 @@ class ArtifactsAdapter(LazyClient):
         try:
             return self.client.get_function(FunctionName=function, Qualifier=version)
         except ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
+            if code_of(error) == "ResourceNotFoundException":
                 raise InvalidRequest(f"version {version} of {function!r} does not exist", field="version") from error
             raise
 
@@ -46,7 +43,7 @@ class ArtifactsAdapter(LazyClient):
             with urllib.request.urlopen(location, timeout=DOWNLOAD_TIMEOUT) as answer:  # noqa: S310 - http(s) only
                 body = answer.read(MAX_DIRECT_UPLOAD + 1)
         except urllib.error.URLError as error:
-            raise InvalidRequest(f"could not download the source code: {error}", field="version") from error
+            raise InvalidRequest(f"could not download the source code: {error.reason}", field="version") from error
         if len(body) > MAX_DIRECT_UPLOAD:
             raise InvalidRequest(
                 "the zip is larger than 50 MB; carrying it through S3 is not supported", field="version"
@@ -76,7 +73,7 @@ class ArtifactsAdapter(LazyClient):
         try:
             return self.client.update_function_code(**kwargs)
         except ClientError as error:
-            if _code(error) == "PreconditionFailedException":
+            if code_of(error) == "PreconditionFailedException":
                 raise InvalidRequest(
                     f"{function!r} changed while its code was being replaced; try again", field="to"
                 ) from error
@@ -88,7 +85,7 @@ class ArtifactsAdapter(LazyClient):
         try:
             answer = self.client.get_layer_version(LayerName=layer_arn, VersionNumber=int(number))
         except ClientError as error:
-            if _code(error) in {"AccessDeniedException", "AccessDenied", "ResourceNotFoundException"}:
+            if code_of(error) in {"AccessDeniedException", "AccessDenied", "ResourceNotFoundException"}:
                 return None
             raise
         return (answer.get("Content") or {}).get("CodeSha256")

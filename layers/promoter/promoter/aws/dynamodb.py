@@ -17,6 +17,7 @@ from .. import clock
 from ..errors import NotFound, RecordConflict, TargetBusy
 from ..models import Event, Promotion, Schedule
 from .clients import LazyClient
+from .errors import cancellation_codes, code_of
 
 RECORD_KIND = "PROMOTION"
 EVENT_PREFIX = "EVENT#"
@@ -24,7 +25,7 @@ MAX_CONFLICT_RETRIES = 8
 
 
 def _conditional_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return code_of(error) == "ConditionalCheckFailedException"
 
 
 class PromotionStore(LazyClient):
@@ -112,8 +113,8 @@ class PromotionStore(LazyClient):
                 self.client.transact_write_items(TransactItems=items)
                 return
             except ClientError as error:
-                reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException" or not reasons:
+                reasons = cancellation_codes(error)
+                if code_of(error) != "TransactionCanceledException" or not reasons:
                     raise
                 if reasons[0] == "ConditionalCheckFailed":
                     raise RecordConflict(f"promotion {promotion.id} changed concurrently") from error
@@ -158,7 +159,7 @@ class PromotionStore(LazyClient):
         try:
             self.client.transact_write_items(TransactItems=[record, *self._new_events(promotion)])
         except ClientError as error:
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            reasons = cancellation_codes(error)
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise RecordConflict(f"promotion {promotion.id} changed concurrently") from error
             raise

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from ..errors import AliasDrift, InvalidRequest, NotFound
 from .clients import BOTO_CONFIG, LazyClient, new_client
+from .errors import code_of
 
 # A hook runs exactly once per phase: no SDK retry, and a read timeout longer than any hook may run
 # (start refuses hooks whose Timeout exceeds MAX_HOOK_TIMEOUT_SECONDS).
@@ -30,10 +31,6 @@ class AliasState:
         return not self.weights
 
 
-def _code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
-
-
 class LambdaAdapter(LazyClient):
     service = "lambda"
 
@@ -42,7 +39,7 @@ class LambdaAdapter(LazyClient):
         try:
             return self.client.get_function(FunctionName=function)
         except ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
+            if code_of(error) == "ResourceNotFoundException":
                 raise NotFound(f"function {function!r} does not exist", field="function") from error
             raise
 
@@ -50,7 +47,7 @@ class LambdaAdapter(LazyClient):
         try:
             return self.client.get_function_configuration(FunctionName=function, Qualifier=version)
         except ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
+            if code_of(error) == "ResourceNotFoundException":
                 raise InvalidRequest(
                     f"version {version} of {function!r} is not published", field="version"
                 ) from error
@@ -60,7 +57,7 @@ class LambdaAdapter(LazyClient):
         try:
             raw = self.client.get_alias(FunctionName=function, Name=alias)
         except ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
+            if code_of(error) == "ResourceNotFoundException":
                 raise InvalidRequest(
                     f"alias {alias!r} of {function!r} does not exist", field="alias"
                 ) from error
@@ -85,7 +82,7 @@ class LambdaAdapter(LazyClient):
                         revision_id=raw.get("RevisionId", ""),
                     )
         except ClientError as error:
-            if _code(error) == "ResourceNotFoundException":
+            if code_of(error) == "ResourceNotFoundException":
                 raise NotFound(f"function {function!r} does not exist", field="function") from error
             raise
         return aliases
@@ -103,7 +100,7 @@ class LambdaAdapter(LazyClient):
                 RevisionId=revision_id,
             )
         except ClientError as error:
-            if _code(error) == "PreconditionFailedException":
+            if code_of(error) == "PreconditionFailedException":
                 raise AliasDrift(
                     f"alias {alias!r} of {function!r} changed out of band (RevisionId mismatch)"
                 ) from error
@@ -123,7 +120,7 @@ class LambdaAdapter(LazyClient):
         except ClientError as error:
             # AWS answers a CodeSha256 that is not $LATEST's with InvalidParameterValueException
             # ("CodeSHA256 (...) is different from current CodeSHA256 in $LATEST").
-            if _code(error) == "InvalidParameterValueException" and "CodeSHA256" in str(error):
+            if code_of(error) == "InvalidParameterValueException" and "CodeSHA256" in str(error):
                 raise InvalidRequest(f"the code of {function!r} is not {code_sha256}", field="code_sha256") from error
             raise
 

@@ -5,6 +5,7 @@ import json
 from botocore.exceptions import ClientError
 
 from .clients import LazyClient
+from .errors import code_of
 
 
 class SchedulerAdapter(LazyClient):
@@ -44,5 +45,5 @@ class SchedulerAdapter(LazyClient):
         try:
             self.client.delete_schedule(Name=name, GroupName=group)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            if code_of(error) != "ResourceNotFoundException":
                 raise  # already gone: a one-time schedule deletes itself after it fired

@@ -6,6 +6,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .clients import LazyClient
+from .errors import code_of
 
 # The token is gone: the wait already ended (bake timed out, or another signal answered it).
 STALE_TOKEN_CODES = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
@@ -24,7 +25,7 @@ class WorkflowAdapter(LazyClient):
         try:
             return self.client.describe_execution(executionArn=execution_arn)["status"]
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+            if code_of(error) == "ExecutionDoesNotExist":
                 return None
             raise
 
@@ -42,7 +43,7 @@ class WorkflowAdapter(LazyClient):
         try:
             call()
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in STALE_TOKEN_CODES:
+            if code_of(error) in STALE_TOKEN_CODES:
                 return False
             raise
         return True

@@ -21,6 +21,7 @@ from ..errors import InvalidRequest
 from .artifacts import ArtifactsAdapter
 from .clients import LazyClient
 from .cloudwatch import AlarmsAdapter
+from .errors import code_of
 from .lambda_ import LambdaAdapter
 
 SESSION_NAME = "lambda-promoter"
@@ -99,7 +100,7 @@ class RoleSessions(LazyClient):
         try:
             credentials = self.client.assume_role(**kwargs)["Credentials"]
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
+            code = code_of(error)
             if code in _DENIED:
                 raise InvalidRequest(
                     f"the control plane cannot assume role {role_arn}: {code}. The target account must "
