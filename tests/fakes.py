@@ -202,8 +202,9 @@ class FakeStore(_Fake):
 
     def lock_holder(self, target: str) -> str | None:
         self._before("lock_holder")
+        holder = self.locks.get(target)
         self._after("lock_holder")
-        return self.locks.get(target)
+        return holder
 
     def release_lock(self, target: str, promotion_id: str) -> None:
         self._before("release_lock")
@@ -213,8 +214,9 @@ class FakeStore(_Fake):
 
     def watchers(self, alarm: str) -> list[str]:
         self._before("watchers")
+        found = sorted(self.watches.get(alarm, set()))
         self._after("watchers")
-        return sorted(self.watches.get(alarm, set()))
+        return found
 
     def _all(self) -> list[Promotion]:
         found = [Promotion.model_validate_json(doc) for doc, _ in self.docs.values()]
@@ -328,16 +330,18 @@ class FakeLambda(_Fake):
         found = self._function(function)
         if version not in found.versions:
             raise InvalidRequest(f"version {version} of {function!r} is not published", field="version")
+        answer = dict(found.versions[version])
         self._after("get_version")
-        return dict(found.versions[version])
+        return answer
 
     def get_alias(self, function: str, alias: str) -> AliasState:
         self._before("get_alias")
         found = self._function(function)
         if alias not in found.aliases:
             raise InvalidRequest(f"alias {alias!r} of {function!r} does not exist", field="alias")
+        state = found.aliases[alias]  # what was read, before the turn may pass
         self._after("get_alias")
-        return found.aliases[alias]
+        return state
 
     def list_aliases(self, function: str) -> dict[str, AliasState]:
         self._before("list_aliases")
@@ -450,8 +454,9 @@ class FakeWorkflow(_Fake):
 
     def status(self, execution_arn: str) -> str | None:
         self._before("status")
+        found = self.executions.get(execution_arn)
         self._after("status")
-        return self.executions.get(execution_arn)
+        return found
 
     def succeed(self, token: str, output: dict[str, Any]) -> bool:
         self._before("succeed")
@@ -860,7 +865,10 @@ class Scheduler:
         live = self.live()
         if not live:
             return None
-        actor = self.rng.choice(live)
+        return self.step_actor(self.rng.choice(live))
+
+    def step_actor(self, actor: Actor) -> Actor:
+        """Let ``actor`` run to its next pause (a test that places a race by hand)."""
         self.current = actor
         actor.go.release()
         self._back.acquire()

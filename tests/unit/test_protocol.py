@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterator
 from unittest import mock
 
@@ -10,11 +11,13 @@ import pytest
 from promoter.errors import InvalidTransition, PromotionEnded, TargetBusy
 from promoter.models import Promotion, PromotionRequest, Signal, Status
 from tests.fakes import (
+    Actor,
     Crash,
     DrivenExecution,
     FakeClock,
     Fakes,
     Parked,
+    Scheduler,
     TooManyRequestsException,
     request_body,
 )
@@ -103,6 +106,45 @@ def test_alarm_between_shift_write_and_confirm_ends_rolled_back_on_stable(world:
     world.fakes.calls.on("lambda.update_alias", lambda: world.alarm(), phase="after")
     world.run()
     assert world.record.status is Status.ROLLED_BACK
+    world.assert_settled_on(STABLE)
+
+
+def test_a_refused_write_judges_what_it_saw_only_against_the_state_it_claimed_on(world: World) -> None:
+    """Interleaving seed 3760: the listener's write was refused and it read the alias (the Shift's
+    25%, not yet confirmed); before it judged that, the Shift confirmed it and Rollback put the
+    alias back on stable. Judged against the newer record, the old 25% looked like someone else's:
+    FAILED "drift ... kept", with the alias on stable and nobody else having touched it."""
+    world.start()
+    tasks, calls = world.service.tasks, world.fakes.calls
+    tasks.prepare(world.promotion_id)
+    scheduler = Scheduler(random.Random(0))
+    last: dict[str, str] = {}
+
+    def at_call(name: str, phase: str) -> None:
+        if (actor := scheduler.me()) is not None:
+            last[actor.name] = f"{name} {phase}"
+            scheduler.pause()
+
+    def run_until(actor: Actor, call: str) -> None:
+        while not actor.done and last.get(actor.name) != call:
+            scheduler.step_actor(actor)
+
+    calls.interceptor = at_call
+    shift = scheduler.spawn("shift", lambda: tasks.shift(world.promotion_id, 0))
+    run_until(shift, "lambda.update_alias after")  # 25% landed, not confirmed
+    world.fakes.alarms.alarm_states["orders-errors"] = "ALARM"
+    listener = scheduler.spawn("listener", lambda: world.service.alarm_fired("orders-errors", "errors"))
+    run_until(listener, "lambda.get_alias after")  # refused, and it saw the 25%
+    run_until(shift, "done")
+    with pytest.raises(PromotionEnded):  # the workflow's Check (the listener decided the end), Rollback
+        tasks.check(world.promotion_id, 0, None)
+    tasks.rollback(world.promotion_id, {"Error": "PromotionEnded", "Cause": "ending"})
+    run_until(listener, "done")
+    scheduler.close()
+    assert shift.error is None and listener.error is None
+    record = world.record
+    assert "drift" not in [e.type for e in record.events], record.outcome_reason
+    assert record.status is Status.ROLLED_BACK
     world.assert_settled_on(STABLE)
 
 

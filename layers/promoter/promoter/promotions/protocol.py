@@ -246,10 +246,11 @@ class AliasWriter:
             )
         except AliasDrift:
             observed = lambdas.get_alias(promotion.function_arn, promotion.alias)
-            promotion = self.records.mutate(promotion_id, lambda p: _judge(p, observed, writer))
+            base = mine.base_revision
+            promotion = self.records.mutate(promotion_id, lambda p: _judge(p, observed, writer, base))
             if promotion.ending is not None and promotion.ending.leave_alias:
                 raise AliasDrift(promotion.ending.reason) from None
-            if promotion.confirmed_alias == target:
+            if promotion.confirmed_alias == target and promotion.revision_id == observed.revision_id:
                 return self._settle(promotion_id, claim_id)
             return None
         return self.records.mutate(promotion_id, lambda p: _confirm(p, claim_id, mine.base_revision, written))
@@ -261,7 +262,8 @@ class AliasWriter:
         observed = self.ctx.lambdas_for(promotion).get_alias(promotion.function_arn, promotion.alias)
         if observed.revision_id == promotion.revision_id:
             return promotion
-        return self.records.mutate(promotion_id, lambda p: _judge(p, observed, writer))
+        base = promotion.revision_id or ""
+        return self.records.mutate(promotion_id, lambda p: _judge(p, observed, writer, base))
 
     def _settle(self, promotion_id: str, claim_id: str) -> Promotion:
         def done(p: Promotion) -> None:
@@ -282,11 +284,13 @@ def _confirm(p: Promotion, claim_id: str, base: str, written: object) -> None:
         p.confirmed_alias = AliasTarget(version=written.version, weights=written.weights)  # type: ignore[attr-defined]
 
 
-def _judge(p: Promotion, observed: object, writer: str) -> None:
-    """The alias moved past the confirmed RevisionId: ours (adopt) or someone else's (drift)."""
+def _judge(p: Promotion, observed: object, writer: str, base: str) -> None:
+    """The alias moved past the confirmed RevisionId ``base``: ours (adopt) or someone else's (drift)."""
     version, weights, revision = observed.version, observed.weights, observed.revision_id  # type: ignore[attr-defined]
     if revision == p.revision_id:
         return
+    if (p.revision_id or "") != base:
+        return  # another writer confirmed a newer state meanwhile: what we saw may be older; try again
     pending = [c for c in p.claims if c.state == "pending" and c.base_revision == p.revision_id]
     ours = [c for c in pending if c.target.same_routing(version, weights)]
     unchanged = p.confirmed_alias is not None and p.confirmed_alias.same_routing(version, weights)
