@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv demo sandbox test lint validate build lock bench openapi clean
+.PHONY: venv demo sandbox test test-fast lint validate build lock bench openapi clean
 
 $(STAMP): requirements.txt requirements-dev.txt layers/promoter/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ sandbox: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+## test-fast: the pure and fake-backed tests (tests/unit without the sandbox), under a minute
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit -m "not slow"
+
 ## lint: ruff
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -47,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sandbox_wall_time
 	$(BIN)/python -m bench.rollback_latency
 	$(BIN)/python -m bench.api_latency
+	$(BIN)/python -m bench.interleavings --runs 10000
 
 ## build: sam build for arm64 / python3.13 (needs python3.13 on PATH, e.g. from pyenv)
 build: $(STAMP)
