@@ -7,7 +7,7 @@ stay fast.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 API_URL_OUTPUT = "ApiUrl"
 
@@ -18,9 +18,25 @@ class AwsLookupError(Exception):
 
 @dataclass(frozen=True)
 class Credentials:
+    """One set of keys, as the signer needs them."""
+
     access_key: str
     secret_key: str
     token: str | None = None
+
+
+class CredentialSource(Protocol):
+    def get_frozen_credentials(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class StaticCredentials:
+    """Fixed keys behind the same interface as botocore's credentials (for tests and scripts)."""
+
+    keys: Credentials
+
+    def get_frozen_credentials(self) -> Credentials:
+        return self.keys
 
 
 def _session(profile: str | None, region: str | None) -> Any:
@@ -33,13 +49,19 @@ def _session(profile: str | None, region: str | None) -> Any:
         raise AwsLookupError(str(error)) from error
 
 
-def credentials(profile: str | None = None) -> Credentials | None:
-    """The user's normal AWS credentials (env, profile, SSO, instance role...), or None."""
-    found = _session(profile, None).get_credentials()
-    if found is None:
-        return None
-    frozen = found.get_frozen_credentials()
-    return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+def credentials(profile: str | None = None) -> CredentialSource | None:
+    """The user's normal AWS credentials (env, profile, SSO, assumed role, instance role...), or None.
+
+    Botocore's own credentials object, not a frozen copy: for an SSO or assumed-role profile it is
+    refreshable, and ``get_frozen_credentials()`` before each call renews the keys as they near expiry,
+    so a ``watch`` longer than one role session keeps working.
+    """
+    try:
+        return _session(profile, None).get_credentials()
+    except Exception as error:  # botocore raises many kinds here (SSO token expired, bad config...)
+        if isinstance(error, AwsLookupError):
+            raise
+        raise AwsLookupError(f"cannot load AWS credentials: {error}") from error
 
 
 def default_region(profile: str | None = None) -> str | None:

@@ -1,25 +1,39 @@
 """HTTP client for the lambda-promoter API: every call SigV4-signed (service ``execute-api``).
 
 Uses only the standard library and botocore's signer. Errors come back as ``ApiError`` (the API
-answered with an error body) or ``ConnectionFailed`` (nothing answered at the endpoint).
+answered with an error body) or ``ConnectionFailed`` (nothing answered at the endpoint). Throttling
+(429) and server errors (500, 502, 503, 504) are retried with capped exponential backoff and full
+jitter, as the AWS SDKs do; a POST that starts something carries an ``Idempotency-Key`` (one is made
+when the caller gives none), so its retry cannot start a second promotion.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .aws import Credentials
+from . import __version__
+from .aws import Credentials, CredentialSource
 
-USER_AGENT = "lambda-promoter-cli/0.1"
+USER_AGENT = f"lambda-promoter-cli/{__version__}"
 _REGION_IN_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com", re.IGNORECASE)
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_MAX_ATTEMPTS = 5
+BACKOFF_BASE = 0.5  # seconds; attempt n waits up to BACKOFF_BASE * 2**n, never more than BACKOFF_CAP
+BACKOFF_CAP = 20.0
+
+Body = dict[str, Any]
 
 
 @dataclass
@@ -31,6 +45,8 @@ class ApiError(Exception):
     url: str
     body: dict[str, Any] = field(default_factory=dict)
     text: str = ""
+    attempts: int = 1
+    retry_after: str | None = None
 
     @property
     def message(self) -> str:
@@ -89,16 +105,41 @@ def sign(
     return dict(request.headers.items())
 
 
+def backoff(attempt: int, retry_after: str | None = None) -> float:
+    """Seconds before retry number ``attempt`` (1, 2, ...): the server's Retry-After if it sent one
+    (capped), else full jitter over a doubling window."""
+    if retry_after and retry_after.strip().isdigit():
+        return min(BACKOFF_CAP, float(retry_after.strip()))
+    return random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))  # noqa: S311 - not crypto
+
+
+def _quoted(value: str) -> str:
+    return urllib.parse.quote(value, safe="")
+
+
 class ApiClient:
-    """Calls ``base_url`` + path. ``credentials`` None sends unsigned requests (the sandbox only)."""
+    """Calls ``base_url`` + path. ``credentials`` None sends unsigned requests (the sandbox only).
+
+    ``credentials`` is read before every call (``get_frozen_credentials()``), so keys that botocore
+    refreshes are picked up as they change.
+    """
 
     def __init__(
-        self, base_url: str, *, credentials: Credentials | None, region: str, timeout: float = 30.0
+        self,
+        base_url: str,
+        *,
+        credentials: CredentialSource | None,
+        region: str,
+        timeout: float = 30.0,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.region = region
         self.timeout = timeout
+        self.max_attempts = max(1, max_attempts)
+        self.sleep = sleep
 
     def url(self, path: str, query: dict[str, Any] | None = None) -> str:
         url = self.base_url + "/" + path.lstrip("/")
@@ -116,13 +157,29 @@ class ApiClient:
         body: Any = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
+        attempt = 1
+        while True:
+            try:
+                return self._send(method, path, query, body, headers)
+            except ApiError as error:
+                error.attempts = attempt
+                if error.status not in RETRIED_STATUSES or attempt >= self.max_attempts:
+                    raise
+                self.sleep(backoff(attempt, error.retry_after))
+                attempt += 1
+
+    def _send(
+        self, method: str, path: str, query: dict[str, Any] | None, body: Any, headers: dict[str, str] | None
+    ) -> Response:
         url = self.url(path, query)
         data = json.dumps(body).encode() if body is not None else None
         sent = {"Accept": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
         if data is not None:
             sent["Content-Type"] = "application/json"
-        if self.credentials is not None:
-            sent = sign(method, url, sent, data, self.credentials, self.region)
+        if self.credentials is not None:  # signed anew each attempt: fresh date, fresh keys
+            frozen = self.credentials.get_frozen_credentials()
+            keys = Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+            sent = sign(method, url, sent, data, keys, self.region)
         request = urllib.request.Request(url, data=data, method=method, headers=sent)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as raw:  # noqa: S310 - http(s) only
@@ -130,9 +187,9 @@ class ApiClient:
         except urllib.error.HTTPError as error:
             text = error.read().decode("utf-8", errors="replace")
             decoded = _decode(text.encode())
-            raise ApiError(
-                error.code, method, url, decoded if isinstance(decoded, dict) else {}, text
-            ) from None
+            retry_after = error.headers.get("Retry-After") if error.headers else None
+            body_dict = decoded if isinstance(decoded, dict) else {}
+            raise ApiError(error.code, method, url, body_dict, text, retry_after=retry_after) from None
         except urllib.error.URLError as error:
             raise ConnectionFailed(self.base_url, _reason(error.reason)) from None
         except (TimeoutError, socket.timeout) as error:  # noqa: UP041 - both names on purpose
@@ -140,36 +197,58 @@ class ApiClient:
         except (ConnectionError, http_client_errors()) as error:
             raise ConnectionFailed(self.base_url, _reason(error)) from None
 
-    # --- the API's resources -------------------------------------------------------------------
-    def start(self, body: dict[str, Any], idempotency_key: str | None = None) -> Response:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return self.request("POST", "/promotions", body=body, headers=headers)
+    # --- promotions -------------------------------------------------------------------------------
+    def start(self, body: Body, idempotency_key: str | None = None) -> Response:
+        """POST /promotions (202, with a Location)."""
+        return self.request("POST", "/promotions", body=body, headers=_idempotent(idempotency_key))
 
-    def list(self, **filters: Any) -> Any:
+    def list(self, **filters: Any) -> Body:
         return self.request("GET", "/promotions", query=filters).body
 
-    def get(self, promotion_id: str) -> dict[str, Any]:
-        return self.request("GET", f"/promotions/{urllib.parse.quote(promotion_id, safe='')}").body
+    def get(self, promotion_id: str) -> Body:
+        return self.request("GET", f"/promotions/{_quoted(promotion_id)}").body
 
     def signal(self, promotion_id: str, action: str, reason: str | None = None) -> Any:
         body = {"reason": reason} if reason else None
-        path = f"/promotions/{urllib.parse.quote(promotion_id, safe='')}/{action}"
-        return self.request("POST", path, body=body).body
+        return self.request("POST", f"/promotions/{_quoted(promotion_id)}/{action}", body=body).body
 
-    def inventory(self, function: str) -> Any:
-        return self.request("GET", f"/functions/{urllib.parse.quote(function, safe='')}/aliases").body
+    def inventory(self, function: str) -> Body:
+        return self.request("GET", f"/functions/{_quoted(function)}/aliases").body
 
-    def create_schedule(self, body: dict[str, Any]) -> Any:
-        return self.request("POST", "/schedules", body=body).body
+    # --- schedules --------------------------------------------------------------------------------
+    def create_schedule(self, body: Body) -> Body:
+        return self.request("POST", "/schedules", body=body, headers=_idempotent(None)).body
 
-    def list_schedules(self) -> Any:
+    def list_schedules(self) -> Body:
         return self.request("GET", "/schedules").body
 
-    def get_schedule(self, schedule_id: str) -> Any:
-        return self.request("GET", f"/schedules/{urllib.parse.quote(schedule_id, safe='')}").body
+    def get_schedule(self, schedule_id: str) -> Body:
+        return self.request("GET", f"/schedules/{_quoted(schedule_id)}").body
 
-    def delete_schedule(self, schedule_id: str) -> Any:
-        return self.request("DELETE", f"/schedules/{urllib.parse.quote(schedule_id, safe='')}").body
+    def delete_schedule(self, schedule_id: str) -> Body:
+        return self.request("DELETE", f"/schedules/{_quoted(schedule_id)}").body
+
+    # --- pipelines --------------------------------------------------------------------------------
+    def put_pipeline(self, name: str, body: Body) -> Body:
+        return self.request("PUT", f"/pipelines/{_quoted(name)}", body=body).body
+
+    def get_pipeline(self, name: str) -> Body:
+        return self.request("GET", f"/pipelines/{_quoted(name)}").body
+
+    def list_pipelines(self) -> Body:
+        return self.request("GET", "/pipelines").body
+
+    def delete_pipeline(self, name: str) -> Body:
+        return self.request("DELETE", f"/pipelines/{_quoted(name)}").body
+
+    def promote_pipeline(self, name: str, body: Body, idempotency_key: str | None = None) -> Response:
+        """POST /pipelines/{name}/promote (202): the next environment gets what the one before runs."""
+        path = f"/pipelines/{_quoted(name)}/promote"
+        return self.request("POST", path, body=body, headers=_idempotent(idempotency_key))
+
+
+def _idempotent(key: str | None) -> dict[str, str]:
+    return {"Idempotency-Key": key or f"promoter-cli-{uuid.uuid4()}"}
 
 
 def http_client_errors() -> type[Exception]:

@@ -1,13 +1,14 @@
 """Human output: tables, the traffic bar, a promotion's detail, and the live watch display.
 
-Everything here reads the API's JSON as plain dicts and tolerates missing keys, so that an
-older or newer API still renders.
+Everything here reads the API's JSON as plain dicts and tolerates missing keys, so that an older or
+newer API still renders. On a terminal (``Style.rich``) the parts are rich renderables (tables, a
+progress bar, a ``Live`` watch) and lines carry rich markup, with every value from the API escaped;
+elsewhere they are plain aligned text with no escape codes at all.
 """
 
 from __future__ import annotations
 
-import re
-import shutil
+import json
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -21,10 +22,13 @@ def _unicode_ok(stream: TextIO) -> bool:
     return "utf" in encoding
 
 
-class Style:
-    """ANSI colours on a terminal, plain text elsewhere (pipes, CI logs, --no-color, NO_COLOR)."""
+class Markup(str):
+    """Text that is already rich markup (painted, or escaped): a table cell takes it as it is."""
 
-    COLORS = {"green": "32", "red": "31", "yellow": "33", "blue": "34", "dim": "2", "bold": "1"}
+
+class Style:
+    """Colours and markup on a terminal (drawn by rich), plain text elsewhere."""
+
     STATUS_COLORS = {
         "SUCCEEDED": "green",
         "ROLLED_BACK": "red",
@@ -36,14 +40,23 @@ class Style:
         "PENDING": "dim",
     }
 
-    def __init__(self, stream: TextIO, color: bool) -> None:
+    def __init__(self, stream: TextIO, color: bool, rich: bool = False) -> None:
         self.color = color
-        self.unicode = _unicode_ok(stream)
+        self.rich = rich
+        self.unicode = rich or _unicode_ok(stream)
 
-    def paint(self, text: str, name: str) -> str:
-        if not self.color or name not in self.COLORS:
-            return text
-        return f"\x1b[{self.COLORS[name]}m{text}\x1b[0m"
+    def esc(self, text: Any) -> str:
+        """A value from the API, safe inside a markup line."""
+        if not self.rich:
+            return str(text)
+        from rich.markup import escape
+
+        return Markup(escape(str(text)))
+
+    def paint(self, text: Any, name: str) -> str:
+        if not self.rich:
+            return str(text)
+        return Markup(f"[{name}]{self.esc(text)}[/{name}]") if name else self.esc(text)
 
     def status(self, status: str) -> str:
         return self.paint(status, self.STATUS_COLORS.get(status, ""))
@@ -51,6 +64,9 @@ class Style:
     @property
     def arrow(self) -> str:
         return "→" if self.unicode else "->"
+
+
+PLAIN = Style(sys.stdout, color=False)
 
 
 # --- small formatters -----------------------------------------------------------------------------
@@ -90,18 +106,45 @@ def percent(weight: Any) -> str:
     return f"{value:.0f}%" if value == int(value) else f"{value:.1f}%"
 
 
-def bar(weight: Any, style: Style, width: int = 30) -> str:
+def share(weight: Any) -> float:
     try:
-        share = min(1.0, max(0.0, float(weight or 0)))
+        return min(1.0, max(0.0, float(weight or 0)))
     except (TypeError, ValueError):
-        share = 0.0
-    filled = round(share * width)
+        return 0.0
+
+
+def bar(weight: Any, style: Style, width: int = 30) -> Any:
+    """The candidate's share as a bar: rich's ProgressBar on a terminal, # and . in plain text."""
+    if style.rich:
+        from rich.progress_bar import ProgressBar
+
+        return ProgressBar(total=1.0, completed=share(weight), width=width, complete_style="green")
+    filled = round(share(weight) * width)
     full, empty = ("█", "░") if style.unicode else ("#", ".")
-    return "[" + style.paint(full * filled, "green") + empty * (width - filled) + "]"
+    return "[" + full * filled + empty * (width - filled) + "]"
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """A plain, left-aligned table; values are str()-ed and '-' stands for None."""
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], style: Style = PLAIN) -> Any:
+    """A table: rich's on a terminal; else plain, left-aligned, values str()-ed, '-' for None."""
+    if style.rich:
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
+        drawn = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+        for header in headers:
+            drawn.add_column(header)
+        for row in rows:
+            cells = []
+            for v in row:
+                if v is None or v == "":
+                    cells.append(Text("-"))
+                elif isinstance(v, Markup):
+                    cells.append(Text.from_markup(v))
+                else:
+                    cells.append(Text(str(v)))
+            drawn.add_row(*cells)
+        return drawn
     cells = [[("-" if v is None or v == "" else str(v)) for v in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in cells:
@@ -112,20 +155,75 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
+def block(style: Style, *parts: Any) -> Any:
+    """Lines and tables one under the other: one string in plain text, a list of parts for rich."""
+    kept = [p for p in parts if p is not None]
+    return kept if style.rich else "\n".join(str(p) for p in kept)
+
+
+def renderable(thing: Any) -> Any:
+    """What rich prints for a part: markup lines as Text, lists as a Group."""
+    from rich.console import Group
+    from rich.text import Text
+
+    if isinstance(thing, list):
+        return Group(*(renderable(t) for t in thing))
+    if isinstance(thing, str):
+        return Text.from_markup(thing)
+    return thing
+
+
+def indent(part: Any, style: Style = PLAIN, prefix: str = "  ") -> Any:
+    if style.rich:
+        from rich.padding import Padding
+
+        return Padding(renderable(part), (0, 0, 0, len(prefix)))
+    return "\n".join(prefix + line if line else line for line in str(part).splitlines())
+
+
+def generic(data: Any, style: Style = PLAIN) -> Any:
+    """Any JSON (a --query's result) for people: a list of objects as a table, an object as key and
+    value, a list of values one per line, a value as it is."""
+
+    def cell(value: Any) -> Any:
+        return value if isinstance(value, str) else json.dumps(value, default=str)
+
+    if isinstance(data, list) and data and all(isinstance(i, dict) for i in data):
+        headers = list(dict.fromkeys(k for item in data for k in item))
+        rows = [[cell(item[h]) if h in item else None for h in headers] for item in data]
+        return table([h.upper() for h in headers], rows, style)
+    if isinstance(data, dict):
+        return table(["KEY", "VALUE"], [[k, cell(v)] for k, v in data.items()], style)
+    if isinstance(data, list):
+        return block(style, *(style.esc(cell(v)) for v in data))
+    return style.esc(cell(data))
+
+
 # --- promotions -----------------------------------------------------------------------------------
 def versions_line(p: dict[str, Any], style: Style) -> str:
     return (
-        f"{p.get('stable_version', '?')} (stable) {style.arrow} {p.get('candidate_version', '?')} (candidate)"
+        f"{style.esc(p.get('stable_version', '?'))} (stable) {style.arrow} "
+        f"{style.esc(p.get('candidate_version', '?'))} (candidate)"
     )
 
 
-def traffic_line(p: dict[str, Any], style: Style) -> str:
+def traffic_text(p: dict[str, Any], style: Style) -> str:
     weight = p.get("current_weight") or 0
-    stable_share = 1 - float(weight or 0)
     return (
-        f"{bar(weight, style)} {percent(weight):>5} on {p.get('candidate_version', '?')}, "
-        f"{percent(stable_share)} on {p.get('stable_version', '?')}"
+        f"{percent(weight):>5} on {style.esc(p.get('candidate_version', '?'))}, "
+        f"{percent(1 - share(weight))} on {style.esc(p.get('stable_version', '?'))}"
     )
+
+
+def traffic_line(p: dict[str, Any], style: Style) -> Any:
+    if style.rich:
+        from rich.table import Table
+        from rich.text import Text
+
+        grid = Table.grid(padding=(0, 1))
+        grid.add_row(bar(p.get("current_weight"), style), Text.from_markup(traffic_text(p, style)))
+        return grid
+    return f"{bar(p.get('current_weight'), style)} {traffic_text(p, style)}"
 
 
 def step_rows(p: dict[str, Any], style: Style) -> list[list[Any]]:
@@ -149,54 +247,60 @@ def step_rows(p: dict[str, Any], style: Style) -> list[list[Any]]:
                 clock(step.get("started_at")),
                 clock(step.get("ended_at")),
                 duration(step.get("started_at"), step.get("ended_at")),
-                mark,
+                style.paint(mark, "green" if mark == "done" else "yellow" if mark == "baking" else ""),
             ]
         )
     return rows
 
 
-def steps_table(p: dict[str, Any], style: Style) -> str:
-    return table(["STEP", "WEIGHT", "BAKE", "STARTED", "ENDED", "TOOK", ""], step_rows(p, style))
+def steps_table(p: dict[str, Any], style: Style) -> Any:
+    return table(["STEP", "WEIGHT", "BAKE", "STARTED", "ENDED", "TOOK", ""], step_rows(p, style), style)
 
 
 def event_line(event: dict[str, Any], style: Style) -> str:
     weight = event.get("weight")
-    suffix = f"  [{percent(weight)}]" if weight is not None else ""
+    suffix = style.esc(f"  [{percent(weight)}]") if weight is not None else ""
     return (
-        f"{clock(event.get('at'))}  {str(event.get('actor') or '-'):<10}  "
-        f"{str(event.get('type') or '-'):<12}  {event.get('message') or ''}{suffix}"
+        f"{clock(event.get('at'))}  {style.esc(str(event.get('actor') or '-')):<10}  "
+        f"{style.esc(str(event.get('type') or '-')):<12}  {style.esc(event.get('message') or '')}{suffix}"
     ).rstrip()
 
 
-def promotion_detail(p: dict[str, Any], style: Style) -> str:
-    target = f"{p.get('function', '?')}:{p.get('alias', '?')}"
-    lines = [
-        f"Promotion {style.paint(str(p.get('id', '?')), 'bold')}  {style.status(str(p.get('status', '?')))}",
+def promotion_detail(p: dict[str, Any], style: Style) -> Any:
+    target = style.esc(f"{p.get('function', '?')}:{p.get('alias', '?')}")
+    lines: list[Any] = [
+        f"Promotion {style.paint(p.get('id', '?'), 'bold')}  {style.status(str(p.get('status', '?')))}",
         f"  target     {target}",
         f"  versions   {versions_line(p, style)}",
-        f"  traffic    {traffic_line(p, style)}",
-        f"  created    {stamp(p.get('created_at'))} by {p.get('created_by') or '-'}",
     ]
-    if p.get("reason"):
-        lines.append(f"  reason     {p['reason']}")
+    if style.rich:
+        from rich.table import Table
+
+        labelled = Table.grid()
+        labelled.add_row("  traffic    ", traffic_line(p, style))
+        lines.append(labelled)
+    else:
+        lines.append(f"  traffic    {traffic_line(p, style)}")
+    lines.append(f"  created    {stamp(p.get('created_at'))} by {style.esc(p.get('created_by') or '-')}")
+    for key, label in (("reason", "reason"), ("outcome_reason", "outcome")):
+        if p.get(key):
+            lines.append(f"  {label:<10} {style.esc(p[key])}")
     if p.get("alarms"):
-        lines.append(f"  alarms     {', '.join(p['alarms'])}")
+        lines.append(f"  alarms     {style.esc(', '.join(p['alarms']))}")
     if p.get("ended_at"):
         lines.append(f"  ended      {stamp(p.get('ended_at'))}")
-    if p.get("outcome_reason"):
-        lines.append(f"  outcome    {p['outcome_reason']}")
-    lines += ["", "Steps", indent(steps_table(p, style))]
+    origin = p.get("origin")
+    if isinstance(origin, dict) and origin.get("pipeline"):
+        where = f"{origin['pipeline']} {style.arrow} {origin.get('environment')}"
+        lines.append(f"  pipeline   {style.esc(where)}")
+    lines += ["", "Steps", indent(steps_table(p, style), style)]
     events = p.get("events") or []
     if events:
-        lines += ["", "Events", indent("\n".join(event_line(e, style) for e in events))]
-    return "\n".join(lines)
+        lines += ["", "Events", indent(block(style, *(event_line(e, style) for e in events)), style)]
+    return block(style, *lines)
 
 
-def indent(text: str, prefix: str = "  ") -> str:
-    return "\n".join(prefix + line if line else line for line in text.splitlines())
-
-
-def promotions_table(items: list[dict[str, Any]], style: Style) -> str:
+def promotions_table(items: list[dict[str, Any]], style: Style) -> Any:
     rows = [
         [
             p.get("id"),
@@ -210,7 +314,7 @@ def promotions_table(items: list[dict[str, Any]], style: Style) -> str:
         ]
         for p in items
     ]
-    return table(["ID", "FUNCTION", "ALIAS", "STABLE", "CANDIDATE", "STATUS", "WEIGHT", "CREATED"], rows)
+    return table(["ID", "FUNCTION", "ALIAS", "STABLE", "CANDIDATE", "STATUS", "WEIGHT", "CREATED"], rows, style)
 
 
 def _promotion_ref(value: Any) -> str:
@@ -225,30 +329,32 @@ def _promotion_ref(value: Any) -> str:
     return str(value)
 
 
-def inventory_table(body: Any, style: Style) -> str:
+def routing(weights: Any) -> str:
+    if not isinstance(weights, dict):
+        return "-"
+    return ", ".join(f"{v}: {percent(w)}" for v, w in weights.items()) or "-"
+
+
+def inventory_table(body: Any, style: Style) -> Any:
     aliases = body.get("aliases", []) if isinstance(body, dict) else (body or [])
-    rows = []
-    for a in aliases:
-        weights = a.get("weights") or a.get("routing") or {}
-        routing = (
-            ", ".join(f"{v}: {percent(w)}" for v, w in weights.items()) if isinstance(weights, dict) else ""
-        )
-        rows.append(
-            [
-                a.get("alias") or a.get("name"),
-                a.get("version") or a.get("function_version"),
-                routing or "-",
-                _promotion_ref(a.get("active_promotion")),
-                _promotion_ref(a.get("last_promotion")),
-            ]
-        )
-    header = ""
+    rows = [
+        [
+            a.get("alias") or a.get("name"),
+            a.get("version") or a.get("function_version"),
+            routing(a.get("weights") or a.get("routing") or {}),
+            _promotion_ref(a.get("active_promotion")),
+            _promotion_ref(a.get("last_promotion")),
+        ]
+        for a in aliases
+    ]
+    header = None
     if isinstance(body, dict) and body.get("function"):
-        header = f"Function {style.paint(str(body['function']), 'bold')}\n"
-    return header + table(["ALIAS", "VERSION", "ROUTING", "ACTIVE PROMOTION", "LAST PROMOTION"], rows)
+        header = f"Function {style.paint(body['function'], 'bold')}"
+    headers = ["ALIAS", "VERSION", "ROUTING", "ACTIVE PROMOTION", "LAST PROMOTION"]
+    return block(style, header, table(headers, rows, style))
 
 
-# --- watch ----------------------------------------------------------------------------------------
+# --- schedules ------------------------------------------------------------------------------------
 def _schedule_target(schedule: dict[str, Any]) -> str:
     request = schedule.get("request") or {}
     if promotion := request.get("promotion"):
@@ -263,114 +369,174 @@ def _schedule_when(schedule: dict[str, Any]) -> str:
     return request.get("at") or f"{request.get('cron')} {request.get('timezone', 'UTC')}"
 
 
-def schedule_table(items: list[dict[str, Any]], style: Style) -> str:
+def schedule_table(items: list[dict[str, Any]], style: Style) -> Any:
     if not items:
         return "No schedules."
     rows = [
         [s["id"], _schedule_when(s), _schedule_target(s), len(s.get("runs", [])), s.get("created_by", "")]
         for s in items
     ]
-    return table(["ID", "WHEN", "PROMOTES", "RUNS", "BY"], rows)
+    return table(["ID", "WHEN", "PROMOTES", "RUNS", "BY"], rows, style)
 
 
-def schedule_detail(schedule: dict[str, Any], style: Style) -> str:
+def schedule_detail(schedule: dict[str, Any], style: Style) -> Any:
     state = "deleted" if schedule.get("deleted") else "active"
-    lines = [
+    lines: list[Any] = [
         f"Schedule {style.paint(schedule['id'], 'bold')} ({state})",
-        f"  when      {_schedule_when(schedule)}  ({schedule.get('expression', '')})",
-        f"  promotes  {_schedule_target(schedule)}",
-        f"  created   {stamp(schedule.get('created_at'))} by {schedule.get('created_by', '?')}",
+        f"  when      {style.esc(_schedule_when(schedule))}  ({style.esc(schedule.get('expression', ''))})",
+        f"  promotes  {style.esc(_schedule_target(schedule))}",
+        f"  created   {stamp(schedule.get('created_at'))} by {style.esc(schedule.get('created_by', '?'))}",
     ]
     runs = schedule.get("runs") or []
     if runs:
         rows = [[stamp(r.get("at")), r.get("outcome"), r.get("promotion_id") or "-", r.get("reason", "")] for r in runs]
-        lines += ["", table(["RAN", "OUTCOME", "PROMOTION", "REASON"], rows)]
+        lines += ["", table(["RAN", "OUTCOME", "PROMOTION", "REASON"], rows, style)]
     else:
         lines.append("  no runs yet")
-    return "\n".join(lines)
+    return block(style, *lines)
 
 
+# --- pipelines ------------------------------------------------------------------------------------
+def _where(env: dict[str, Any]) -> str:
+    parts = str(env.get("function_arn") or "").split(":")
+    if len(parts) >= 7:
+        return f"{parts[6]} @{parts[4]}"
+    return str(env.get("function") or "-")
+
+
+def _short(sha: Any) -> str:
+    return f"{str(sha)[:10]}…" if sha else "-"
+
+
+def _pipeline_promotion(value: Any) -> str:
+    if not isinstance(value, dict):
+        return "-"
+    return f"{value.get('id')} {value.get('status')} ({value.get('stable_version')}→{value.get('candidate_version')})"
+
+
+def pipeline_table(body: Any, style: Style) -> Any:
+    """Which version is where: per environment, its function, alias, version, CodeSha256, promotions, drift."""
+    if not isinstance(body, dict):
+        return style.esc(body)
+    rows, notes = [], []
+    for env in body.get("state") or []:
+        drift = {True: style.paint("DRIFT", "red"), False: "no", None: "-"}[env.get("drift")]
+        rows.append(
+            [
+                env.get("name"),
+                _where(env),
+                env.get("alias"),
+                env.get("version"),
+                _short(env.get("code_sha256")),
+                routing(env.get("weights") or {}),
+                _pipeline_promotion(env.get("active_promotion")),
+                _pipeline_promotion(env.get("last_promotion")),
+                drift,
+            ]
+        )
+        name = style.esc(env.get("name"))
+        if env.get("error"):
+            notes.append(f"  {name}: cannot read it: {style.esc(env['error'])}")
+        if env.get("drift"):
+            notes.append(f"  {name}: drift: {style.esc(env.get('drift_reason'))}")
+        if env.get("frozen_until"):
+            notes.append(f"  {name}: frozen until {style.esc(env['frozen_until'])}")
+        if env.get("role_arn"):
+            notes.append(f"  {name}: through role {style.esc(env['role_arn'])}")
+        if env.get("protected"):
+            notes.append(f"  {name}: protected (approval required)")
+    arrow = f" {style.arrow} "
+    title = (
+        f"Pipeline {style.paint(body.get('name'), 'bold')}: {style.esc(arrow.join(body.get('environments') or []))}"
+        f"   overrides {'allowed' if body.get('allow_override') else 'not allowed'}"
+    )
+    headers = ["ENV", "FUNCTION", "ALIAS", "VERSION", "CODESHA256", "ROUTING", "ACTIVE", "LAST", "DRIFT"]
+    return block(style, title, table(headers, rows, style), *notes)
+
+
+# --- watch ----------------------------------------------------------------------------------------
 class WatchDisplay:
     """Draws a promotion as it changes.
 
-    On a terminal, new events scroll above a live block (status, traffic bar, steps) that is
-    redrawn in place. Elsewhere (a pipe, a CI log), each change is printed once as a line.
+    On a terminal (``style.rich``), new events scroll above a rich ``Live`` block (status, traffic
+    bar, steps) that rich redraws in place. Elsewhere (a pipe, a CI log), each change is printed once
+    as a plain line.
     """
 
-    def __init__(
-        self, stream: TextIO = sys.stdout, *, live: bool | None = None, style: Style | None = None
-    ) -> None:
+    def __init__(self, stream: TextIO = sys.stdout, *, style: Style | None = None, console: Any = None) -> None:
         self.stream = stream
-        self.live = stream.isatty() if live is None else live
-        self.style = style or Style(stream, color=self.live)
+        self.style = style or Style(stream, color=False)
+        self.console = console
+        self._live: Any = None
         self._seen_events = 0
-        self._block_lines = 0
         self._last_key: tuple[Any, ...] | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.style.rich and self.console is not None
 
     def update(self, p: dict[str, Any]) -> None:
         events = p.get("events") or []
         new_events = events[self._seen_events :]
         self._seen_events = len(events)
         if self.live:
-            self._erase_block()
-            for event in new_events:
-                self._write(event_line(event, self.style))
-            block = self._block(p)
-            self._write(block)
-            self._block_lines = block.count("\n") + 1
-        else:
-            for event in new_events:
-                self._write(event_line(event, self.style))
-            key = (p.get("status"), p.get("current_weight"), p.get("current_step"))
-            if key != self._last_key:
-                self._last_key = key
-                self._write(f"  {self.style.status(str(p.get('status')))}  {traffic_line(p, self.style)}")
+            self._update_live(p, new_events)
+            return
+        for event in new_events:
+            self._write(event_line(event, self.style))
+        key = (p.get("status"), p.get("current_weight"), p.get("current_step"))
+        if key != self._last_key:
+            self._last_key = key
+            self._write(f"  {self.style.status(str(p.get('status')))}  {traffic_line(p, self.style)}")
         self.stream.flush()
 
+    def _update_live(self, p: dict[str, Any], new_events: list[dict[str, Any]]) -> None:
+        from rich.live import Live
+
+        if self._live is None:
+            self._live = Live(console=self.console, auto_refresh=False, transient=False)
+            self._live.start()
+        for event in new_events:  # printed above the live block, once each
+            self._live.console.print(renderable(event_line(event, self.style)))
+        self._live.update(renderable(self._block(p)), refresh=True)
+
     def finish(self, p: dict[str, Any]) -> None:
-        if not self.live:
-            self._write("")
-            self._write(steps_table(p, self.style))
+        if self.live:
+            self.stop()
+            self.console.print()
+            self.console.print(renderable(outcome_line(p, self.style)))
+            return
+        self._write("")
+        self._write(steps_table(p, self.style))
         self._write("")
         self._write(outcome_line(p, self.style))
         self.stream.flush()
 
-    def _block(self, p: dict[str, Any]) -> str:
-        header = (
-            f"{p.get('id')}  {p.get('function')}:{p.get('alias')}  {versions_line(p, self.style)}  "
-            f"{self.style.status(str(p.get('status')))}"
-        )
-        lines = ["", header, traffic_line(p, self.style), *steps_table(p, self.style).splitlines()]
-        # A wrapped line would throw off the redraw: keep each within the terminal's width.
-        width = shutil.get_terminal_size().columns - 1
-        return "\n".join(_clip(line, width) for line in lines)
+    def stop(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
 
-    def _erase_block(self) -> None:
-        if self._block_lines:
-            self.stream.write(f"\x1b[{self._block_lines}F\x1b[J")
-            self._block_lines = 0
+    def _block(self, p: dict[str, Any]) -> Any:
+        header = (
+            f"{self.style.esc(p.get('id'))}  {self.style.esc(p.get('function'))}:{self.style.esc(p.get('alias'))}  "
+            f"{versions_line(p, self.style)}  {self.style.status(str(p.get('status')))}"
+        )
+        return ["", header, traffic_line(p, self.style), steps_table(p, self.style)]
 
     def _write(self, text: str) -> None:
         self.stream.write(text + "\n")
 
 
-def _clip(line: str, width: int) -> str:
-    """Cut a line to ``width`` visible characters (ANSI colour codes do not count)."""
-    visible = re.sub(r"\x1b\[[0-9;]*m", "", line)
-    if len(visible) <= width:
-        return line
-    return visible[: max(0, width - 1)] + "…"
-
-
 def outcome_line(p: dict[str, Any], style: Style) -> str:
     status = str(p.get("status"))
-    target = f"{p.get('function')}:{p.get('alias')}"
+    target = style.esc(f"{p.get('function')}:{p.get('alias')}")
     if status == "SUCCEEDED":
-        text = f"{target} now serves version {p.get('candidate_version')}"
+        text = f"{target} now serves version {style.esc(p.get('candidate_version'))}"
     elif status in FINAL:
-        text = f"{target} stays on version {p.get('stable_version')}"
+        text = f"{target} stays on version {style.esc(p.get('stable_version'))}"
         if p.get("outcome_reason"):
-            text += f": {p['outcome_reason']}"
+            text += f": {style.esc(p['outcome_reason'])}"
     else:
-        text = f"{target} is {status} at {percent(p.get('current_weight'))}"
+        text = f"{target} is {style.esc(status)} at {percent(p.get('current_weight'))}"
     return f"{style.status(status)}  {text}"

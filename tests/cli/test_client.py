@@ -223,12 +223,15 @@ def test_help_documents_every_command_and_the_exit_codes():
     assert "10   watch: ROLLED_BACK" in out
 
 
-def test_the_live_watch_redraws_its_block_and_prints_each_event_once():
-    from promoter_cli.render import WatchDisplay
+def test_the_live_watch_redraws_its_block_with_rich_and_prints_each_event_once():
+    from rich.console import Console
+
+    from promoter_cli.render import Style, WatchDisplay
 
     screen = io.StringIO()
-    display = WatchDisplay(screen, live=True)
-    created = {"at": "2026-11-23T10:00:00+00:00", "actor": "local", "type": "created", "message": "go"}
+    console = Console(file=screen, force_terminal=True, width=120)
+    display = WatchDisplay(screen, style=Style(screen, color=True, rich=True), console=console)
+    created = {"at": "2026-11-23T10:00:00+00:00", "actor": "local", "type": "created", "message": "go [now]"}
     shifted = {"at": "2026-11-23T10:00:01+00:00", "actor": "workflow", "type": "shifted", "weight": 0.25}
     steps = [{"index": 0, "weight": 0.25, "bake_seconds": 60, "started_at": "2026-11-23T10:00:01+00:00"}]
     base = {"id": "p-1", "function": "f", "alias": "live", "stable_version": "1", "candidate_version": "2"}
@@ -236,7 +239,26 @@ def test_the_live_watch_redraws_its_block_and_prints_each_event_once():
     display.update(
         base | {"status": "RUNNING", "current_weight": 0.25, "steps": steps, "events": [created, shifted]}
     )
+    display.stop()
     text = screen.getvalue()
     assert text.count("created") == 1 and text.count("shifted") == 1
-    assert "\x1b[" in text and "F\x1b[J" in text  # cursor up over the old block, clear below
+    assert "go [now]" in text  # a message from the API is text, not markup
+    assert "\x1b[2K" in text and "\x1b[1A" in text  # rich's Live: back up over the old block and redraw it
     assert "25% on 2, 75% on 1" in text and "baking" in text
+    assert "━" in text  # the traffic bar is rich's ProgressBar
+
+
+def test_the_watch_prints_plain_lines_when_not_on_a_terminal():
+    from promoter_cli.render import Style, WatchDisplay
+
+    log = io.StringIO()
+    display = WatchDisplay(log, style=Style(log, color=False))
+    base = {"id": "p-1", "function": "f", "alias": "live", "stable_version": "1", "candidate_version": "2"}
+    shifted = {"at": "2026-11-23T10:00:01+00:00", "actor": "workflow", "type": "shifted", "weight": 0.25}
+    for _ in range(2):  # the same snapshot twice prints once
+        display.update(base | {"status": "RUNNING", "current_weight": 0.25, "steps": [], "events": [shifted]})
+    display.finish(base | {"status": "SUCCEEDED", "current_weight": 1.0, "steps": [], "events": [shifted]})
+    text = log.getvalue()
+    assert "\x1b" not in text
+    assert text.count("shifted") == 1 and text.count("RUNNING") == 1
+    assert "f:live now serves version 2" in text
