@@ -239,15 +239,19 @@ def test_an_alarm_while_the_last_check_decides_success_leaves_a_true_record(sand
     service = sandbox.service()
     listener_read = threading.Event()
 
+    def last_check(who, scope) -> bool:  # the Check after the last step (and its post-traffic hook)
+        promotion = scope.get("promotion")
+        return who == "check" and promotion is not None and scope.get("step") == len(promotion.steps)
+
     def before(who, scope, params):
-        if who == "check" and scope["step"] == len(scope["promotion"].steps):  # the last Check's gate
+        if last_check(who, scope):  # its gate waits until the listener has read the record
             listener_read.wait(HOLD_LIMIT)
         elif who == "listener":
             listener_read.set()  # it read the record: live, not decided yet
             wait_until(lambda: service.get(scope["promotion_id"]).ending, "the last Check decided", HOLD_LIMIT)
 
     def after(who, scope, params):
-        if who == "check" and scope["step"] == len(scope["promotion"].steps):
+        if last_check(who, scope):
             hold_alarm_in("ALARM")  # the gate saw OK; the alarm fires right after
 
     listener_done = threading.Event()
