@@ -246,6 +246,27 @@ def test_a_change_whose_writer_died_before_its_put_is_announced_by_the_final_wri
     assert world.record.unannounced == []
 
 
+def test_a_final_change_whose_writer_died_before_its_put_is_announced_by_the_reconciler(world: World) -> None:
+    """Interleaving seed 276: Finalize's Lambda died after the final write and before its PutEvents;
+    nobody writes a final record again, so ABORTED was never announced."""
+    world.start()
+
+    def abort_and_crash_the_final_put(_: Parked) -> None:
+        world.signal(Signal.ABORT)
+        world.fakes.calls.fail("events.put", Crash("Finalize's Lambda timed out"))
+
+    world.run(on_first("hold", abort_and_crash_the_final_put))
+    assert world.record.status is Status.ABORTED
+    statuses = lambda: [a["status"] for a in world.fakes.events.announced]  # noqa: E731
+    assert statuses() == ["PENDING", "RUNNING"]
+    assert world.service.reconcile() == []  # its writer may still be running: not yet
+    world.clock.advance(900)
+    assert world.service.reconcile() == [{"promotion_id": world.promotion_id, "action": "announced"}]
+    assert statuses() == ["PENDING", "RUNNING", "ABORTED"]
+    assert world.record.unannounced == []
+    assert world.service.reconcile() == []
+
+
 # --- crashes and retries ----------------------------------------------------------------------
 def test_crash_between_update_alias_and_confirm_is_ours_on_the_next_write(world: World) -> None:
     world.start()

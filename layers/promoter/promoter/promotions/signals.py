@@ -10,13 +10,14 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
-from .. import decisions
+from .. import clock, decisions
 from ..errors import AliasDrift
 from ..models import AliasTarget, Ending, Promotion, Signal, SignalEntry, Status
 from .context import Context
-from .protocol import AliasWriter, Records
+from .protocol import ANNOUNCE_LEASE_SECONDS, AliasWriter, Records
 
 REPAIRER = "reconciler"
+RECENT_PROMOTIONS = 100  # the reconciler looks for unannounced changes among the newest promotions
 
 
 class Signals:
@@ -73,8 +74,21 @@ class Signals:
         return {"promotion_id": promotion_id, "action": "repaired", "status": promotion.status.value}
 
     def reconcile(self, min_age_seconds: float = 60.0) -> list[dict[str, Any]]:
-        """Repair every live promotion whose execution ended (run on a schedule)."""
+        """Repair every live promotion whose execution ended (run on a schedule), and announce what
+        the writer of a final record died before announcing."""
         outcomes = []
         for promotion in self.ctx.store.live(min_age_seconds):
             outcomes.append(self.repair_if_orphaned(promotion.id, "found by the reconciler"))
+        return outcomes + self.announce_orphans()
+
+    def announce_orphans(self, recent: int = RECENT_PROMOTIONS) -> list[dict[str, Any]]:
+        """Nobody writes a final record again: a status change its writer died before putting on the
+        bus (older than the announcement lease) is announced here, among the ``recent`` newest."""
+        now, outcomes = clock.now(), []
+        for promotion in self.ctx.store.list(limit=recent)[0]:
+            if promotion.status.is_final and any(
+                (now - c.at).total_seconds() >= ANNOUNCE_LEASE_SECONDS for c in promotion.unannounced
+            ):
+                self.records.announce(self.records.get(promotion.id), made=[])  # only the expired ones
+                outcomes.append({"promotion_id": promotion.id, "action": "announced"})
         return outcomes

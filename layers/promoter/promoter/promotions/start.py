@@ -154,7 +154,9 @@ class Starter:
         promotion.execution_arn = execution_arn_for(self.ctx.settings.state_machine_arn, promotion.id)
         promotion.record(actor, "created", request.reason or "promotion requested")
         promotion.unannounced.append(
-            StatusChange(previous=None, status=Status.PENDING, actor=actor, reason=promotion.events[-1].message)
+            StatusChange(
+                previous=None, status=Status.PENDING, actor=actor, reason=promotion.events[-1].message, at=clock.now()
+            )
         )
         if request.role_arn:
             promotion.record(actor, "target_account", f"every call on the target goes through role {request.role_arn}")
