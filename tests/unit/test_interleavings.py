@@ -4,9 +4,9 @@ One run, from its seed: a random strategy (canary, linear, custom steps, all-at-
 hooks that pass or fail, a watch window), then the real ``start``, the real ASL walked by
 ``ScheduledExecution`` calling the real tasks, and at random moments the world around it: signals
 of every kind (some twice, some retried after a 5xx), alarm events (fresh, stale because the alarm
-went back to OK first, delivered twice or retried after a crash), out-of-band alias edits
-(description only, or a real routing change), StopExecution (then abort and/or the reconciler),
-the reconciler on its own, and the clock moving. Every actor runs in its own thread, one at a
+went back to OK first, delivered twice or retried after a crash; the alarm without data),
+out-of-band alias edits (description only, or a real routing change), StopExecution (then abort
+and/or the reconciler), the reconciler on its own, and the clock moving. Every actor runs in its own thread, one at a
 time (``tests.fakes.Scheduler``); the turn changes at every adapter call, and any call may be
 slowed down, throttled or crash the Lambda that makes it, before or after its effect.
 
@@ -86,7 +86,7 @@ def random_request(rng: random.Random) -> dict[str, Any]:
             "bake_seconds": rng.choice([0, 30, 300]),
         }
     elif kind == "linear":
-        step, interval = rng.choice([0.2, 0.25, 0.34, 0.5]), rng.choice([0, 10, 60])
+        step, interval = rng.choice([0.05, 0.1, 0.2, 0.25, 0.34, 0.5]), rng.choice([0, 10, 60])
         strategy = {"type": "linear", "step": step, "interval_seconds": interval}
     elif kind == "custom":
         weights = sorted(rng.sample([0.01, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0], rng.randint(1, 4)))
@@ -111,7 +111,7 @@ def random_request(rng: random.Random) -> dict[str, Any]:
 class Happening:
     """Something the world does while the promotion runs."""
 
-    kind: str  # signal, alarm, alarm_ok, edit, stop, reconcile, advance
+    kind: str  # signal, alarm, alarm_ok, alarm_no_data, edit, stop, reconcile, advance
     signal: Signal | None = None
     copies: int = 1  # a signal or an alarm event delivered this many times
     routing: tuple[str, dict[str, float]] | None = None  # edit: None is a description-only edit
@@ -128,8 +128,10 @@ def random_happenings(rng: random.Random) -> list[Happening]:
             out.append(Happening("signal", signal=signal, copies=2 if rng.random() < 0.2 else 1))
         elif roll < 0.6:
             out.append(Happening("alarm", copies=rng.choice([1, 1, 2])))
-        elif roll < 0.66:
+        elif roll < 0.63:
             out.append(Happening("alarm_ok"))
+        elif roll < 0.66:
+            out.append(Happening("alarm_no_data"))
         elif roll < 0.76:
             routing = rng.choice(FOREIGN_ROUTINGS) if rng.random() < 0.5 else None
             out.append(Happening("edit", routing=routing))
@@ -302,6 +304,8 @@ class World:
                 self.spawn_listener()
         elif h.kind == "alarm_ok":
             self.fakes.alarms.alarm_states[ALARM] = "OK"  # an event still in flight is stale now
+        elif h.kind == "alarm_no_data":
+            self.fakes.alarms.alarm_states[ALARM] = "INSUFFICIENT_DATA"  # a gate fails under "fail"
         elif h.kind == "edit":
             self._edit(h.routing)
         elif h.kind == "stop":

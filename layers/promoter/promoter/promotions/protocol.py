@@ -24,7 +24,7 @@ import secrets
 from collections.abc import Callable
 from typing import Literal
 
-from .. import clock
+from .. import clock, observability
 from ..aws.events import STATUS_CHANGED
 from ..errors import AliasDrift, PromotionAborted, PromotionEnded, RecordConflict
 from ..models import AliasClaim, AliasTarget, Ending, Promotion, Status, StatusChange
@@ -68,7 +68,7 @@ class Records:
         self.ctx = ctx
 
     def get(self, promotion_id: str) -> Promotion:
-        return self.ctx.store.get(promotion_id)
+        return observability.bound(self.ctx.store.get(promotion_id))
 
     def mutate(self, promotion_id: str, change: Change, actor: str = "workflow") -> Promotion:
         """Apply ``change`` to the record and write it; ``change`` may raise to refuse."""
@@ -109,7 +109,7 @@ class Records:
                     store.finish(promotion, rev)
                 else:
                     store.save(promotion, rev)
-                return promotion
+                return observability.written(promotion, before)
             except RecordConflict:
                 continue
         raise RecordConflict(f"promotion {promotion_id} kept changing; gave up after retries")

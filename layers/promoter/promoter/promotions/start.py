@@ -11,7 +11,7 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from .. import clock
+from .. import clock, observability
 from ..aws.lambda_ import MAX_HOOK_TIMEOUT_SECONDS, AliasState
 from ..errors import InvalidRequest, NotFound, PromoterError, TargetBusy
 from ..guards import TargetGuards
@@ -116,6 +116,7 @@ class Starter:
         except Exception as error:
             self._abandon(promotion.id, error)
             raise
+        observability.started(promotion)
         return promotion
 
     def _new_record(
