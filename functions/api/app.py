@@ -1,20 +1,23 @@
-"""HTTP API of lambda-promoter behind API Gateway (REST, AWS_IAM). All logic is in promoter.api."""
+"""HTTP API of lambda-promoter behind API Gateway (REST, AWS_IAM). All logic is in promoter.api.
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+Its metrics (PromotionsStarted, PromotionsFinished of a start that could not start its workflow)
+are emitted where they happen (promoter.observability), so the handler flushes no metric set."""
+
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from promoter.api import build_app
+from promoter.observability import logger, tracer, unbind
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 app = build_app(APIGatewayRestResolver(enable_validation=True))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    unbind()  # keys are bound per promotion as records are read; none carry over from the last request
+    try:
+        return app.resolve(event, context)
+    finally:
+        unbind()

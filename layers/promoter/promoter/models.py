@@ -847,6 +847,7 @@ class WaitInput(TaskInput):
 class AlarmState(BaseModel):
     value: Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
     reason: str = ""
+    timestamp: datetime | None = None  # when the state changed (ms; the envelope's time is to the second)
 
 
 class AlarmStateChange(BaseModel):

@@ -4,8 +4,10 @@ back to stable now, before its workflow notices."""
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
+from .. import observability
 from ..arns import account_of
 from ..errors import AliasDrift
 from ..models import AliasTarget, Ending, Promotion, Status
@@ -19,15 +21,20 @@ class AlarmResponder:
         self.records = records
         self.writer = writer
 
-    def alarm_fired(self, alarm: str, reason: str, account: str | None = None) -> list[dict[str, Any]]:
+    def alarm_fired(
+        self, alarm: str, reason: str, account: str | None = None, changed_at: datetime | None = None
+    ) -> list[dict[str, Any]]:
         """Roll back every live promotion that watches ``alarm`` in ``account`` (the event's).
 
         Safe in any order with the workflow and any number of times. The event may be stale (a
         retry minutes later): the alarm is read again and only an alarm in ALARM now acts.
+        ``changed_at`` (the state change's time) is what RollbackLatency is measured from.
         """
-        return [self._respond(pid, alarm, reason, account) for pid in self.ctx.store.watchers(alarm)]
+        return [self._respond(pid, alarm, reason, account, changed_at) for pid in self.ctx.store.watchers(alarm)]
 
-    def _respond(self, promotion_id: str, alarm: str, reason: str, account: str | None) -> dict[str, Any]:
+    def _respond(
+        self, promotion_id: str, alarm: str, reason: str, account: str | None, changed_at: datetime | None = None
+    ) -> dict[str, Any]:
         actor = f"alarm:{alarm}"
         promotion = self.records.get(promotion_id)
         if account and account_of(promotion.function_arn) not in (None, account):
@@ -39,7 +46,9 @@ class AlarmResponder:
             return {"promotion_id": promotion_id, "action": "ignored", "reason": f"alarm is {state} now (stale event)"}
         ending = Ending(status=Status.ROLLED_BACK, reason=f"alarm {alarm} is ALARM: {reason}", actor=actor)
         with suppress(AliasDrift):  # drift is recorded: FAILED, the out-of-band change kept
-            self.writer.write(promotion_id, actor, "back", AliasTarget(version=promotion.stable_version), ending=ending)
+            stable = AliasTarget(version=promotion.stable_version)
+            back = self.writer.write(promotion_id, actor, "back", stable, ending=ending)
+            observability.rolled_back_by_alarm(back, actor, changed_at)
 
         def rolled_back(p: Promotion) -> None:
             ending = p.ending

@@ -3,6 +3,7 @@ the protocol's parts. It holds no logic of its own; each method is one part's.""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from ..arns import account_of
@@ -88,8 +89,10 @@ class PromoterService:
     def signal(self, promotion_id: str, signal: Any, actor: str, reason: str = "") -> Any:
         return self.signals.signal(promotion_id, signal, actor, reason)
 
-    def alarm_fired(self, alarm: str, reason: str, account: str | None = None) -> list[dict[str, Any]]:
-        return self.alarm_responder.alarm_fired(alarm, reason, account)
+    def alarm_fired(
+        self, alarm: str, reason: str, account: str | None = None, changed_at: datetime | None = None
+    ) -> list[dict[str, Any]]:
+        return self.alarm_responder.alarm_fired(alarm, reason, account, changed_at)
 
     def reconcile(self, min_age_seconds: float = 60.0) -> list[dict[str, Any]]:
         return self.signals.reconcile(min_age_seconds)

@@ -11,7 +11,7 @@ import json
 from contextlib import suppress
 from typing import Any
 
-from .. import clock, decisions
+from .. import clock, decisions, observability
 from ..errors import AlarmFired, AliasDrift, HookFailed
 from ..models import AliasTarget, Ending, Hold, Promotion, Signal, Status
 from .context import WORKFLOW, Context
@@ -142,8 +142,9 @@ class WorkflowTasks:
             _record_move(p, step, after, held)
             decided[:] = [after]
 
-        self.records.mutate(promotion_id, decide)
+        promotion = self.records.mutate(promotion_id, decide)
         after = decided[0]
+        observability.step_held(promotion, step, after.move)
         return {"move": after.move, "step": after.step, "hold_seconds": after.hold_seconds}
 
     def rollback(self, promotion_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
