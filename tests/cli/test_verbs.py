@@ -3,7 +3,7 @@
 
 import yaml
 
-from tests.cli.helpers import Run
+from tests.cli.helpers import Run, wait_until
 
 EXIT_CONFLICT, EXIT_ROLLED_BACK = 3, 10
 
@@ -19,11 +19,13 @@ def _record(shell, promotion_id: str) -> dict:
 
 def test_retry_starts_a_rolled_back_promotion_again_with_the_same_spec(shell, targets):
     target = targets.function("refunds")
-    alarm = targets.alarm("refunds-errors", "refunds", state="ALARM")
+    alarm = targets.alarm("refunds-errors", "refunds")
     first = _ok(shell.promoter(
-        "start", "refunds", "live", "--version", "2", "--weight", "0.2", "--bake-seconds", "30",
+        "start", "refunds", "live", "--version", "2", "--weight", "0.2", "--bake-seconds", "300",
         "--alarm", alarm, "--insufficient-data", "pass", "--reason", "ship refunds v2", "--json",
     )).json["id"]  # fmt: skip
+    wait_until(lambda: _record(shell, first)["current_weight"] > 0, "traffic on the canary")
+    targets.set_alarm(alarm, "ALARM", "errors on the canary")  # in the middle of the bake
     assert shell.promoter("watch", first, "--interval", "0.2").code == EXIT_ROLLED_BACK
     targets.set_alarm(alarm, "OK", "fixed")
 
@@ -35,7 +37,7 @@ def test_retry_starts_a_rolled_back_promotion_again_with_the_same_spec(shell, ta
     assert again != first
     old, new = _record(shell, first), _record(shell, again)
     assert new["candidate_version"] == old["candidate_version"] == "2"
-    assert [(s["weight"], s["bake_seconds"]) for s in new["steps"]] == [(0.2, 30), (1.0, 0)]
+    assert [(s["weight"], s["bake_seconds"]) for s in new["steps"]] == [(0.2, 300), (1.0, 0)]
     assert [(s["weight"], s["bake_seconds"]) for s in new["steps"]] == [
         (s["weight"], s["bake_seconds"]) for s in old["steps"]
     ]
