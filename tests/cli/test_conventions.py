@@ -317,3 +317,24 @@ def test_each_shell_gets_a_script_that_asks_the_cli(shell):
     assert {"bash": "complete -o default -F", "zsh": "compdef _promoter promoter", "fish": "complete -c promoter"}[
         shell
     ] in out
+
+
+def test_profile_and_region_choose_the_keys_and_the_signing_region(api, monkeypatch, tmp_path):
+    (tmp_path / "credentials").write_text(
+        "[release]\naws_access_key_id = AKIDRELEASE\naws_secret_access_key = s\n"
+    )
+    (tmp_path / "config").write_text("[profile release]\nregion = ap-south-1\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name)
+    api.answer((200, PAGE))
+
+    assert cli("--api", api.url, "list", "--profile", "release")[0] == 0
+    assert cli("--api", api.url, "list", "--profile", "release", "--region", "sa-east-1")[0] == 0
+    scopes = [r["headers"]["Authorization"].split("Credential=")[1].split(",")[0] for r in api.requests]
+    assert [s.split("/")[0] for s in scopes] == ["AKIDRELEASE", "AKIDRELEASE"]
+    assert [s.split("/")[2] for s in scopes] == ["ap-south-1", "sa-east-1"]  # the profile's, then --region's
+
+    code, _, err = cli("--api", api.url, "list", "--profile", "nobody")
+    assert code == 4 and "nobody" in err
