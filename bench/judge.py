@@ -157,7 +157,7 @@ def main() -> None:
         shown = ", ".join(f"{k} {v:.3f}" for k, v in measured.items() if k != "runs")
         print(f"{key:<13} {scenario.name}\n{'':<13} runs {args.runs}: {shown}")
     print("\nWhat the traffic allows (the best possible test, and the judge, at other traffic):")
-    for weight, rps in ((0.1, 20.0), (0.2, 20.0), (0.1, 40.0), (0.1, 200.0)):
+    for weight, rps in ((0.1, 20.0), (0.2, 20.0), (0.1, 40.0), (0.1, 60.0), (0.1, 200.0)):
         judged = int((SCENARIOS["errors_2pct"].periods - 1) * 60 * rps * weight)
         bound = neyman_pearson_power(judged, 0.01, 0.02, spec.alpha)
         scenario = replace(SCENARIOS["errors_2pct"], weight=weight, rps=rps)
