@@ -523,9 +523,6 @@ def run_one(seed: int, fault_rate: float | None = None) -> Run:
 # Violations this harness found that are not fixed yet: a run with only these is an expected
 # failure (xfail, reason named), any other violation fails the test.
 KNOWN: dict[str, str] = {
-    "announce_lost": "the Lambda that made the record final died (or failed unretried) before its PutEvents: "
-    "nobody writes a final record again and the reconciler lists only live records, so the final status "
-    "change is never announced (the store must let the reconciler find final records with an outbox)",
     "announced_twice": "the write that makes the record final announces all that is left in the outbox, "
     "including a change whose writer is between its own write and its PutEvents (consumers drop the "
     "repeated sequence)",
