@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv demo sandbox test test-fast lint validate build lock bench openapi clean
+.PHONY: venv checkov demo sandbox test test-fast lint validate build lock bench openapi clean
 
 $(STAMP): requirements.txt requirements-dev.txt layers/promoter/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,19 @@ $(STAMP): requirements.txt requirements-dev.txt layers/promoter/requirements.txt
 	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/node @wmfs/statelint@1.30.0; fi
 	touch $(STAMP)
 
-venv: $(STAMP)
+# checkov lives in a venv of its own: it pins boto3==1.35.49, which conflicts with the project's pins
+CHECKOV_VENV  := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+$(CHECKOV_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
+venv: $(STAMP) $(CHECKOV_STAMP)
+
+## checkov: checkov on template.yaml and templates/target-account.yaml (skips and reasons: .checkov.yaml)
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml -f templates/target-account.yaml
 
 ## demo: a healthy canary, an alarm rollback and a two-account pipeline on the local sandbox
 demo: $(STAMP)
@@ -29,7 +41,7 @@ sandbox: $(STAMP)
 	$(BIN)/python -m sandbox.server $(SANDBOX_ARGS)
 
 ## test: the whole suite (unit, workflow on the sandbox, contract)
-test: $(STAMP)
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q
 
 ## test-fast: the pure and fake-backed tests (tests/unit without the sandbox), under a minute

@@ -8,7 +8,8 @@ from promoter.observability import keys_of, logger, tracer, unbind
 from promoter.runtime import schedules
 
 
-@logger.inject_lambda_context(log_event=True, clear_state=True)
+# The event is not logged: a template-defined promotion may carry the target role's external id.
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
 @event_parser(model=ScheduleFired)
 def handler(event: ScheduleFired, context: LambdaContext) -> dict:
