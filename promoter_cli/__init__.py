@@ -1,4 +1,24 @@
 """The ``promoter`` command: SigV4-signed calls to the lambda-promoter API, and a live watch."""
 
-# The one place the version is written: pyproject.toml reads it, and so do --version and the User-Agent.
-__version__ = "0.2.0"
+from pathlib import Path
+
+
+def _version() -> str:
+    """pyproject.toml's version: read from the checkout when this is one (the development install,
+    ``python -m promoter_cli``), else from the installed distribution's metadata."""
+    checkout = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if checkout.is_file():
+        import tomllib
+
+        project = tomllib.loads(checkout.read_text()).get("project", {})
+        if project.get("name") == "lambda-promoter" and project.get("version"):
+            return str(project["version"])
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lambda-promoter")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+__version__ = _version()

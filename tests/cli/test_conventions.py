@@ -273,9 +273,14 @@ def test_an_error_keeps_its_attempt_count():
 
 
 # --- version and completion ----------------------------------------------------------------------
-def test_version_is_the_package_version():
+def test_version_is_pyproject_s():
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     code, out, _ = cli("--version")
-    assert code == 0 and out.strip() == f"promoter {__version__}"
+    assert code == 0 and out.strip() == f"promoter {pyproject['project']['version']}" == f"promoter {__version__}"
+    assert f"lambda-promoter-cli/{__version__}" == promoter_cli.client.USER_AGENT
 
 
 @pytest.mark.parametrize(
