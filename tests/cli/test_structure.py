@@ -61,3 +61,16 @@ def test_only_the_client_sends_requests():
         if path.name == "client.py":
             continue
         assert ".request(" not in path.read_text(), path
+
+
+def test_docs_cli_md_has_a_section_for_every_command():
+    import argparse
+
+    from promoter_cli.main import build_parser
+
+    docs = (PACKAGE.parent / "docs" / "cli.md").read_text()
+    headings = [line[3:] for line in docs.splitlines() if line.startswith("## ")]
+    (commands,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = [name for name in commands.choices if not any(name in heading.split(", ") or
+               heading.split()[0] == name for heading in headings)]  # fmt: skip
+    assert missing == []
