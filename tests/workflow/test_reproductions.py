@@ -32,7 +32,9 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 import botocore.client
+import botocore.endpoint
 import pytest
+from botocore.exceptions import ReadTimeoutError
 
 from promoter.errors import InvalidRequest, InvalidTransition
 from promoter.models import Signal, Status
@@ -460,18 +462,45 @@ def test_a_hook_answer_other_than_passed_true_fails_the_gate(sandbox, targets, a
     assert_ended_cleanly(sandbox, targets, target, final)
 
 
+@contextmanager
+def read_timeouts_enforced() -> Iterator[list[str]]:
+    """A client gives up on an answer slower than its ``read_timeout``, as over HTTP (the sandbox's
+    AWS answers in process, where botocore never times out): the call's answer is replaced by the
+    ReadTimeoutError botocore would get, and botocore's retry rules decide what happens next.
+    Yields the URL of every request sent (each SDK attempt, retries included)."""
+    original = botocore.endpoint.Endpoint._do_get_response
+    sent: list[str] = []
+
+    def do_get_response(self: Any, request: Any, operation_model: Any, context: Any) -> Any:
+        sent.append(request.url)
+        began = time.monotonic()
+        answer = original(self, request, operation_model, context)
+        timeout = self.http_session._timeout  # (connect, read), or urllib3's Timeout
+        read = getattr(timeout, "read_timeout", timeout[1] if isinstance(timeout, tuple) else timeout)
+        if read and time.monotonic() - began > read:
+            return None, ReadTimeoutError(endpoint_url=request.url)
+        return answer
+
+    botocore.endpoint.Endpoint._do_get_response = do_get_response
+    try:
+        yield sent
+    finally:
+        botocore.endpoint.Endpoint._do_get_response = original
+
+
 def test_a_hook_running_longer_than_20_seconds_is_invoked_once(sandbox, targets):
-    """Item 6: a hook that runs 22 s (real seconds: SDK read timeouts are not scaled) is invoked
-    exactly once (its log has one START), by one attempt of the PreTraffic Task, and its answer counts."""
+    """Item 6: a hook that runs 22 s (real seconds: SDK read timeouts are not scaled), with clients'
+    read timeouts enforced, is invoked exactly once (one request reaches it: no SDK retry), by one
+    attempt of the PreTraffic Task, and its answer counts."""
     target = targets.function("orders")
     source = "import time\n\ndef handler(event, context):\n    time.sleep(22)\n    return {'passed': True}\n"
     hook = answering_hook(targets, "orders-slow-smoke", source, timeout=30)
-    started = sandbox.service().start(request(target, hooks={"pre_traffic": hook}), actor="alice")
 
-    final = sandbox.wait_until_final(started.id, timeout=90)
+    with read_timeouts_enforced() as sent:
+        started = sandbox.service().start(request(target, hooks={"pre_traffic": hook}), actor="alice")
+        final = sandbox.wait_until_final(started.id, timeout=120)
 
-    logs = sandbox.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{hook}")["events"]
-    assert len([e for e in logs if e["message"].startswith("START RequestId")]) == 1
+    assert len([url for url in sent if f"/functions/{hook}/invocations" in url]) == 1
     assert final.hook_runs == {"pre_traffic": "passed"}
     assert final.status is Status.SUCCEEDED, final.outcome_reason
     scheduled = [e for e in execution_events(sandbox, final.execution_arn) if e["type"] == "TaskScheduled"]
