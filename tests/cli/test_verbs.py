@@ -97,3 +97,38 @@ def test_output_yaml_and_query_on_the_sandbox_s_answers(shell, targets):
     assert weights == [1.0]
     table = _ok(shell.promoter("inventory", "vouchers", "--query", "aliases[].{alias: alias, version: version}"))
     assert [line.split() for line in table.out.splitlines()] == [["ALIAS", "VERSION"], ["live", "2"]]
+
+
+def test_watch_on_a_terminal_is_drawn_live_by_rich(shell, targets):
+    import os
+    import pty
+    import subprocess
+
+    from sandbox.server import promoter_command
+
+    targets.function("gifts")
+    promotion_id = _ok(shell.promoter(
+        "start", "gifts", "live", "--version", "2", "--weight", "0.5", "--bake-seconds", "50", "--query", "id",
+        "--output", "json",
+    )).json  # fmt: skip
+    leader, follower = pty.openpty()
+    env = shell.env | {"TERM": "xterm", "COLUMNS": "120"}
+    watcher = subprocess.Popen(
+        [*promoter_command(), "watch", promotion_id, "--interval", "0.2"], stdout=follower, stderr=follower, env=env
+    )
+    os.close(follower)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    assert watcher.wait(timeout=300) == 0
+    text = screen.decode(errors="replace")
+    assert "\x1b[?25l" in text  # rich's Live hides the cursor while it redraws the block
+    assert "━" in text  # its progress bar for the traffic share
+    assert "SUCCEEDED" in text and "gifts:live now serves version 2" in text
