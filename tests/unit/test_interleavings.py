@@ -67,6 +67,8 @@ from tests.fakes import (
 RUNS = 500  # in `make test`; bench/interleavings.py runs more
 FIRST_SEED = 1
 MAX_TURNS = 20_000
+SEQUELS = 0.3  # share of runs where the next promotion on the target runs too
+SEQUEL_CANDIDATE = "4"  # never the first promotion's versions, nor the foreign "3"
 ALARM = "orders-errors"
 PRE, POST = "orders-pre", "orders-post"
 SIGNALS = [Signal.ABORT, Signal.PAUSE, Signal.RESUME, Signal.PROMOTE_NOW, Signal.APPROVE]
@@ -117,12 +119,18 @@ class Happening:
     routing: tuple[str, dict[str, float]] | None = None  # edit: None is a description-only edit
     then: tuple[str, ...] = ()  # stop: what follows it (abort, reconcile)
     seconds: float = 0.0
+    promotion_id: str | None = None  # signal: for this (ended) promotion instead of the current one
 
 
-def random_happenings(rng: random.Random) -> list[Happening]:
-    out = []
+def random_happenings(rng: random.Random, approval: bool = False) -> list[Happening]:
+    """A quarter of the runs are calm (signals and the clock only), so success is common too; an
+    approval is mostly given."""
+    calm = rng.random() < 0.25
+    out = [Happening("signal", signal=Signal.APPROVE)] if approval and rng.random() < 0.8 else []
     for _ in range(rng.choice([0, 1, 2, 3, 4, 5, 6, 8])):
         roll = rng.random()
+        if calm and 0.45 <= roll < 0.88:
+            roll = 0.9
         if roll < 0.45:
             signal = rng.choice(SIGNALS)
             out.append(Happening("signal", signal=signal, copies=2 if rng.random() < 0.2 else 1))
@@ -135,13 +143,14 @@ def random_happenings(rng: random.Random) -> list[Happening]:
         elif roll < 0.76:
             routing = rng.choice(FOREIGN_ROUTINGS) if rng.random() < 0.5 else None
             out.append(Happening("edit", routing=routing))
-        elif roll < 0.82:
+        elif roll < 0.8:
             then = rng.choice([(), ("abort",), ("reconcile",), ("abort", "reconcile"), ("reconcile", "abort")])
             out.append(Happening("stop", then=then))
         elif roll < 0.88:
             out.append(Happening("reconcile"))
         else:
             out.append(Happening("advance", seconds=rng.choice([1, 5, 30, 90])))
+    rng.shuffle(out)
     return out
 
 
@@ -187,8 +196,9 @@ class World:
         self.faulted: set[str] = set()  # actors a fault was injected into
         # At-least-once announcements: a fault between an actor's put and its outbox write (the
         # next save) leaves the change in the outbox, so the next writer announces it again.
-        self.announcing: dict[str, list[int]] = {}
-        self.excused: set[int] = set()
+        self.announcing: dict[str, list[tuple[str, int]]] = {}
+        self.excused: set[tuple[str, int]] = set()  # (promotion, sequence)
+        self.fakes.function.versions[SEQUEL_CANDIDATE] = {"Version": SEQUEL_CANDIDATE, "Role": "role/app"}
         self.fakes.lambdas.add_hook(PRE, self._hook_answer())
         self.fakes.lambdas.add_hook(POST, self._hook_answer())
         self.fakes.calls.interceptor = self._at_call
@@ -237,7 +247,8 @@ class World:
 
     def _track_announcements(self, actor: str, name: str, phase: str) -> None:
         if name == "events.put" and phase == "after":
-            self.announcing.setdefault(actor, []).append(self.fakes.events.announced[-1]["sequence"])
+            put = self.fakes.events.announced[-1]
+            self.announcing.setdefault(actor, []).append((put["promotion_id"], put["sequence"]))
         elif name == "dynamodb.save" and phase == "after":
             self.announcing.pop(actor, None)
 
@@ -272,16 +283,19 @@ class World:
         elif retry is not None and self.rng.random() < 0.6:
             retry()
 
-    def spawn_signal(self, signal: Signal, attempt: int = 1) -> None:
-        pid = self.run.promotion_id
+    def spawn_signal(self, signal: Signal, attempt: int = 1, promotion_id: str | None = None) -> None:
+        pid = promotion_id or self.run.promotion_id
+        late = pid != self.run.promotion_id  # meant for a promotion that already ended
 
         def send() -> Any:
             answer = self.service.signal(pid, signal, "bob", reason=f"{signal.value} by bob")
-            if signal is Signal.ABORT:
+            if late:
+                self.run.violate("late_signal", f"{signal.value} for ended {pid} answered 202: {answer.status}")
+            elif signal is Signal.ABORT:
                 self.run.accepted_aborts += 1
             return answer
 
-        retry = (lambda: self.spawn_signal(signal, attempt + 1)) if attempt < 3 else None
+        retry = (lambda: self.spawn_signal(signal, attempt + 1, pid)) if attempt < 3 else None
         self.scheduler.spawn(f"api:{signal.value}", self._guarded(f"signal {signal.value}", send, retry))
 
     def spawn_listener(self, attempt: int = 1) -> None:
@@ -297,7 +311,7 @@ class World:
         self.log(f"world: {h.kind} {h.signal.value if h.signal else ''}{h.routing or ''}{h.then or ''} x{h.copies}")
         if h.kind == "signal":
             for _ in range(h.copies):
-                self.spawn_signal(h.signal)  # type: ignore[arg-type]
+                self.spawn_signal(h.signal, promotion_id=h.promotion_id)  # type: ignore[arg-type]
         elif h.kind == "alarm":
             self.fakes.alarms.alarm_states[ALARM] = "ALARM"
             for _ in range(h.copies):
@@ -341,7 +355,12 @@ class World:
     def times_out(self, parked: Parked) -> bool:
         """A parked wait's timeout fires: sometimes while others act, always once nothing else will."""
         others = [a for a in self.scheduler.busy() if a is not self.scheduler.me()]
-        fired = self.rng.random() < 0.2 if others or self.happenings else True
+        if not others and not self.happenings:
+            fired = True
+        elif parked.deadline is not None and (parked.deadline - self.clock.at).total_seconds() > 86_400:
+            fired = False  # a pause or an approval waits days: what is still to happen comes first
+        else:
+            fired = self.rng.random() < 0.2
         if fired:
             self.log(f"wait {parked.kind}: timed out")
         return fired
@@ -349,7 +368,7 @@ class World:
     # --- the run ----------------------------------------------------------------------------------
     def play(self) -> Run:
         body = random_request(self.rng)
-        self.happenings = random_happenings(self.rng)
+        self.happenings = random_happenings(self.rng, body["approval"])
         self.log(f"request {body}")
         self.log(f"hooks answer {self.fakes.lambdas.answers}; fault rate {self.run.fault_rate}")
         numbers = itertools.count(1)  # ids without randomness: messages in the trace replay too
@@ -368,44 +387,68 @@ class World:
         return self.run
 
     def _play(self, body: dict[str, Any]) -> None:
+        if not self._start(body):
+            self._check_nothing_started()
+        elif self._drive():
+            self._settle()
+            self.check()
+            if self.rng.random() < SEQUELS and not self.fakes.lambdas.alias("orders").weights:
+                self._sequel()
+        self._check_next_start()
+
+    def _sequel(self) -> None:
+        """The next promotion on the target, while signals and alarm events meant for the one that
+        ended still arrive."""
+        before = self.run.promotion_id
+        self.clock.advance(self.rng.choice([1, 60, 600]))
+        body = random_request(self.rng) | {"version": SEQUEL_CANDIDATE}
+        self.run.edits, self.run.accepted_aborts = [], 0
+        self.happenings = random_happenings(self.rng, body["approval"])
+        for _ in range(self.rng.choice([1, 2])):
+            late = Happening("signal", signal=self.rng.choice(SIGNALS), promotion_id=before)
+            self.happenings.insert(self.rng.randrange(len(self.happenings) + 1), late)
+        self.log(f"sequel: {body}")
+        if not self._start(body):
+            self.run.promotion_id = before
+            return
+        if self._drive():
+            self._settle()
+            self.check()
+
+    def _start(self, body: dict[str, Any]) -> bool:
+        """The start as an API call; then its workflow, if it started. False if no record was made."""
+        known = set(self.fakes.store.docs)
         request = PromotionRequest.model_validate(body)
         start = self._guarded("start", lambda: self.service.start(request, "alice"))
         started = self.scheduler.spawn("api:start", start)
         while self.scheduler.step() is not None:
             pass
-        if self.fakes.store.docs:
-            self.run.promotion_id = next(iter(self.fakes.store.docs))
-        if self.fakes.workflow.started:
-            arn = self.fakes.workflow.started[-1][0]
+        made = [pid for pid in self.fakes.store.docs if pid not in known]
+        if not made:
+            self.log(f"start refused: {started.result or started.error}")
+            return False
+        self.run.promotion_id = made[0]
+        arn = next((a for a, _ in self.fakes.workflow.started if a.endswith(":" + made[0])), None)
+        if arn is not None:
             execution = WatchedExecution(
-                self,
-                self.fakes,
-                self.run.promotion_id,  # type: ignore[arg-type]
-                arn,
-                scheduler=self.scheduler,
-                clock_=self.clock,
-                times_out=self.times_out,
+                self, self.fakes, made[0], arn, scheduler=self.scheduler, clock_=self.clock, times_out=self.times_out
             )
             self.scheduler.spawn("workflow", lambda: self.run.__setattr__("outcome", execution.run()))
-        if self.run.promotion_id is None:
-            self.log(f"start refused: {started.result or started.error}")
-            self._check_nothing_started()
-            self._check_next_start()
-            return
+        return True
+
+    def _drive(self) -> bool:
+        """Turns until every actor is done and nothing more happens; False if it never ends."""
         turns = 0
         while True:
             if self.happenings and (not self.scheduler.busy() or self.rng.random() < 0.08):
                 self.happen(self.happenings.pop(0))
                 continue
             if self.scheduler.step() is None:
-                break
+                return True
             turns += 1
             if turns > MAX_TURNS:
                 self.run.violate("runaway", f"still going after {MAX_TURNS} turns")
-                return
-        self._settle()
-        self.check()
-        self._check_next_start()
+                return False
 
     def _settle(self) -> None:
         """What the scheduled reconciler does within the announcement lease (no faults: the test's
@@ -481,7 +524,7 @@ class World:
             seen_final = seen_final or Status(written.status).is_final
         announced = [a for a in self.fakes.events.announced if a["promotion_id"] == pid]
         counts = Counter(a["sequence"] for a in announced)
-        twice = sorted(seq for seq, n in counts.items() if n > 1 and seq not in self.excused)
+        twice = sorted(seq for seq, n in counts.items() if n > 1 and (pid, seq) not in self.excused)
         if twice:
             run.violate("announced_twice", f"sequences {twice} announced more than once")
         by_sequence = {a["sequence"]: (a["previous_status"], a["status"]) for a in announced}
