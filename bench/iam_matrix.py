@@ -63,6 +63,8 @@ AWS_ONLY: dict[tuple[str, str, str], str] = {
     ("PromotionStateMachineRolePolicy7", "0", action): _LOG_DELIVERY
     for action in (
         "logs:CreateLogDelivery",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
         "logs:GetLogDelivery",
         "logs:UpdateLogDelivery",
         "logs:DeleteLogDelivery",
@@ -170,6 +172,14 @@ class Recorder:
         iam._RECORDING.clear()
 
     @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        from sandbox import patches
+
+        if patches._applied:  # the test's sandbox is up: its patches are in
+            _record_bus_targets()
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
         start = len(iam.RECORD)
         yield
@@ -191,7 +201,6 @@ def _record_service_calls() -> None:
     if _SERVICE_CALLS_RECORDED:
         return
     _SERVICE_CALLS_RECORDED = True
-    from moto.events import models as events_models
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
     from sandbox import scheduler
@@ -217,7 +226,15 @@ def _record_service_calls() -> None:
 
     scheduler.invoke_target = scheduled
 
+
+def _record_bus_targets() -> None:
+    """EventBridge puts on another bus with the target's RoleArn. Wrapped outermost, once the
+    sandbox's patches (sandbox/multi_account.py forwards to other accounts itself) are in."""
+    from moto.events import models as events_models
+
     send_to_targets = events_models.Rule.send_to_targets
+    if getattr(send_to_targets, "records_bus_targets", False):
+        return
 
     def to_targets(self: Any, event: dict[str, Any], transform_input: bool = True) -> None:
         if self.state != "DISABLED" and self.event_pattern.matches_event(event):
@@ -227,6 +244,7 @@ def _record_service_calls() -> None:
                     iam.record_service_call(target["RoleArn"], "events:PutEvents", arn)
         send_to_targets(self, event, transform_input)
 
+    to_targets.records_bus_targets = True  # type: ignore[attr-defined]
     events_models.Rule.send_to_targets = to_targets
 
 

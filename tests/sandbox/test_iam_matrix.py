@@ -27,9 +27,11 @@ from promoter.models import PromotionRequest, Signal, Status
 from sandbox import Sandbox, iam
 from sandbox.deploy import ROOT
 from sandbox.multi_account import AccountSession, deploy_target_account
-from sandbox.targets import Targets
+from sandbox.targets import Targets, zip_source
 from tests.api.conftest import Answer, ApiGateway
 from tests.conftest import TIME_SCALE
+from tests.events.test_alarm_listener import alarm_event, hold_alarm_in, invoke_listener, start_long_bake
+from tests.pipelines.conftest import DEV, PROD, STAGING, definition, world  # noqa: F401 - the two-account world
 
 ACCOUNT_A = "123456789012"
 ACCOUNT_B = "222222222222"
@@ -130,6 +132,12 @@ def test_the_api_function_role_allows_each_route_start_signals_abort_aliases_sch
         assert (again.status, again.body["id"]) == (202, first.body["id"])
         promotion_id = first.body["id"]
         baking(sandbox, promotion_id)
+        busy = api.send(
+            "start_promotion",
+            body={"function": "orders", "alias": "live", "version": "2", "strategy": LONG_BAKE},
+            idempotency_key="matrix-2",
+        )
+        assert busy.status == 409, busy.body  # refused inside the idempotent call: its key is released
         assert signal(api, promotion_id, Signal.PAUSE).status == 202
         sandbox.wait_for_status(promotion_id, Status.PAUSED)
         assert signal(api, promotion_id, Signal.RESUME).status == 202
@@ -144,7 +152,9 @@ def test_the_api_function_role_allows_each_route_start_signals_abort_aliases_sch
         assert sandbox.wait_until_final(aborted).status is Status.ABORTED
         orphan = start(api, version="1", strategy=LONG_BAKE)
         baking(sandbox, orphan)
-        sandbox.client("stepfunctions").stop_execution(executionArn=sandbox.service().get(orphan).execution_arn)
+        sfn, execution = sandbox.client("stepfunctions"), sandbox.service().get(orphan).execution_arn
+        sfn.stop_execution(executionArn=execution)
+        wait_until(lambda: sfn.describe_execution(executionArn=execution)["status"] != "RUNNING", "stopped")
         repaired = signal(api, orphan, Signal.ABORT)
         assert repaired.status in (200, 202), repaired.body
         assert sandbox.wait_until_final(orphan).status.is_final
@@ -190,7 +200,91 @@ def test_the_api_function_role_allows_each_route_start_signals_abort_aliases_sch
         ("ScheduleManagementPolicy", "scheduler:DeleteSchedule"),
         ("ScheduleManagementPolicy", "iam:PassRole"),
         ("StatusEventsPolicy", "events:PutEvents"),
+        ("ApiFunctionRolePolicy4", "dynamodb:PutItem"),
+        ("ApiFunctionRolePolicy4", "dynamodb:UpdateItem"),
+        ("ApiFunctionRolePolicy4", "dynamodb:DeleteItem"),
     } <= calls
+
+
+def test_the_api_function_role_carries_a_pipeline_artifact_to_another_function_with_its_layers(
+    world,  # noqa: F811
+    sandbox,
+):
+    """dev and staging are aliases of ``orders``; ``orders-qa`` is another function of account A: the
+    artifact is copied (UpdateFunctionCode, PublishVersion), and its layer must hold the same content
+    as the one ``orders-qa`` runs with, under another ARN (GetLayerVersion of both)."""
+    lambdas = world.a.lambdas
+    content = zip_source("VALUE = 1\n", "shared.py")
+    layer_a, layer_b = (
+        lambdas.publish_layer_version(LayerName=name, Content={"ZipFile": content})["LayerVersionArn"]
+        for name in ("shared-a", "shared-b")
+    )
+    lambdas.update_function_configuration(FunctionName="orders", Layers=[layer_a])
+    version = lambdas.publish_version(FunctionName="orders")["Version"]
+    world.a.function("orders-qa", builds=("qa-v1",))
+    lambdas.update_function_configuration(FunctionName="orders-qa", Layers=[layer_b])
+    qa = {"name": "qa", "function": "orders-qa", "alias": "live", "strategy": {"type": "all-at-once"}}
+    api = FunctionGateway(sandbox)
+    with recorded() as record:
+        stored = api.send(
+            "put_pipeline", path="/pipelines/orders", body=definition() | {"environments": [DEV, STAGING, qa]}
+        )
+        assert stored.status == 200, stored.body
+        for step in ({"to": "dev", "version": version}, {"to": "staging"}, {"to": "qa"}):
+            answer = api.send("promote_pipeline", path="/pipelines/orders/promote", body=step)
+            assert answer.status == 202, (step, answer.body)
+            assert sandbox.wait_until_final(answer.body["id"], timeout=120).status is Status.SUCCEEDED, step
+        inventory = api.send("get_pipeline", path="/pipelines/orders")
+        assert inventory.status == 200, inventory.body
+        assert api.send("delete_pipeline", path="/pipelines/orders").status == 200
+        calls = api_calls(record())
+        denied = [(p, a, r) for p, a, r, allows in record() if not allows and "ApiFunctionRole" in p]
+    state = {e["name"]: e for e in inventory.body["state"]}
+    assert len({state[n]["code_sha256"] for n in state}) == 1  # one artifact in all three
+    assert denied == []
+    assert {
+        ("ArtifactCopyPolicy", "lambda:UpdateFunctionCode"),
+        ("ArtifactCopyPolicy", "lambda:GetLayerVersion"),
+        ("ManagedTargetsPolicy", "lambda:PublishVersion"),
+        ("ManagedTargetsPolicy", "lambda:GetFunctionConfiguration"),
+        ("PromotionsTablePolicy", "dynamodb:DeleteItem"),
+    } <= calls
+
+
+# --- roles of the other functions, where the suite had no call ---------------------------------------
+def test_a_listener_rollback_that_meets_an_out_of_band_alias_change_reads_the_alias_with_its_role(sandbox, targets):
+    target, started = start_long_bake(sandbox, targets)
+    lambdas = sandbox.client("lambda")
+    lambdas.update_alias(FunctionName="orders", Name="live", FunctionVersion="2", RoutingConfig={})  # by hand
+    hold_alarm_in("ALARM")
+    with recorded() as record:
+        invoke_listener(sandbox, alarm_event("orders-errors"))
+        calls = [
+            (iam_matrix.logical_name(m.policy), action)
+            for principal, action, _resource, allows in record()
+            if "AlarmListenerFunctionRole" in principal
+            for m in allows
+        ]
+        denied = [(p, a, r) for p, a, r, allows in record() if not allows]
+    assert sandbox.wait_until_final(started.id).status.is_final
+    assert targets.alias_state("orders", "live")["version"] == "2"  # someone else's change is kept
+    assert denied == []
+    assert ("AliasRollbackPolicy", "lambda:GetAlias") in calls
+
+
+def test_a_hook_in_account_b_is_invoked_through_the_target_role(sandbox, tmp_path):
+    with recorded() as record:
+        status = promotion_in_account_b(sandbox, tmp_path, hook=True)
+        calls = {
+            (iam_matrix.logical_name(m.policy), m.statement, action)
+            for principal, action, _resource, allows in record()
+            if principal.endswith(":role/lambda-promoter-target")
+            for m in allows
+        }
+        denied = [(p, a, r) for p, a, r, allows in record() if not allows]
+    assert status is Status.SUCCEEDED
+    assert denied == []
+    assert ("PromoteManagedFunctions", "ManagedFunctionsOnly", "lambda:InvokeFunction") in calls
 
 
 # --- the record agrees with removal -------------------------------------------------------------------
@@ -291,8 +385,9 @@ def promotion_with_hook(sandbox: Sandbox, directory: Path) -> Status:
     return _promote(sandbox, hooks={"pre_traffic": hook})
 
 
-def promotion_in_account_b(sandbox: Sandbox, directory: Path) -> Status:
-    """A promotion of a function of account B, through the role of the (maybe changed) target template."""
+def promotion_in_account_b(sandbox: Sandbox, directory: Path, *, hook: bool = False) -> Status:
+    """A promotion of a function of account B, through the role of the (maybe changed) target
+    template; with ``hook``, a pre-traffic hook that is a function of account B too."""
     b = AccountSession(ACCOUNT_B, region=sandbox.region)
     template = directory / "target-account.yaml"
     outputs = deploy_target_account(
@@ -301,9 +396,12 @@ def promotion_in_account_b(sandbox: Sandbox, directory: Path) -> Status:
         external_id=EXTERNAL_ID,
         template=template if template.exists() else iam_matrix.TARGET_TEMPLATE,
     )
-    target = Targets(session=b).function("orders")  # type: ignore[arg-type]
+    in_b = Targets(session=b)  # type: ignore[arg-type]
+    target = in_b.function("orders")
     body = {"function": "orders", "alias": "live", "version": target.versions[-1], "role_arn": outputs["RoleArn"],
             "external_id": EXTERNAL_ID, "strategy": {"type": "canary", "weight": 0.1, "bake_seconds": 2}}  # fmt: skip
+    if hook:
+        body["hooks"] = {"pre_traffic": in_b.hook("orders-pre")}
     try:
         started = sandbox.service().start(PromotionRequest.model_validate(body), actor="matrix")
     except Exception as error:  # noqa: BLE001 - a start refused by IAM is the outcome
