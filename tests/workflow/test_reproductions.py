@@ -395,18 +395,19 @@ def test_pause_and_resume_keep_the_rest_of_the_bake(sandbox, targets):
 
 
 def test_a_pause_in_the_watch_window_keeps_watching_and_an_alarm_still_reverts(sandbox, targets):
-    """Item 5: pause 4 s into a 60 s watch window; after the 60 s the promotion is still PAUSED (not
-    "watched 60s: quiet"), and an ALARM then returns the alias to the previous stable at once."""
+    """Item 5: pause 4 s into a watch window (300 s, so a busy machine still sees it open); once the
+    window would have ended the promotion is still PAUSED (not "watched 300s: quiet"), and an ALARM
+    then returns the alias to the previous stable at once."""
     target = targets.function("orders")
     targets.alarm(ALARM, "orders")
     service = sandbox.service()
-    body = request(target, strategy={"type": "all-at-once"}, alarms=[ALARM], watch_seconds=60)
+    body = request(target, strategy={"type": "all-at-once"}, alarms=[ALARM], watch_seconds=300)
     started = service.start(body, actor="alice")
     wait_until(lambda: holding(sandbox, started.id, 1), "watching")
     time.sleep(real(4))
     service.signal(started.id, Signal.PAUSE, "alice")
     sandbox.wait_for_status(started.id, Status.PAUSED)
-    time.sleep(real(60))  # the window would have ended by now
+    time.sleep(real(300))  # the window would have ended by now
 
     paused = service.get(started.id)
     assert paused.status is Status.PAUSED
@@ -515,7 +516,7 @@ def test_a_description_edit_during_a_bake_keeps_the_split_and_the_promotion(sand
     target = targets.function("orders")
     service = sandbox.service()
     started = service.start(
-        request(target, strategy={"type": "canary", "weight": 0.25, "bake_seconds": 100}), actor="alice"
+        request(target, strategy={"type": "canary", "weight": 0.25, "bake_seconds": 300}), actor="alice"
     )
     wait_until(lambda: holding(sandbox, started.id, 0), "baking on 25%")
 
