@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 
-from . import alarms, eventbus, lambda_metrics, scheduler, sns_delivery
+from . import alarms, eventbus, lambda_metrics, metric_data, scheduler, sns_delivery
 from .clock import CLOCK
 
 _lock = threading.RLock()
@@ -47,6 +47,7 @@ def apply(time_scale: float = 1.0) -> None:
             eventbus.apply()
             sns_delivery.apply()  # after eventbus: it wraps that patch for SNS targets
             lambda_metrics.apply()
+            metric_data.apply()  # GetMetricData percentiles (the canary judge's Duration p50/p99)
             alarms.apply()
             scheduler.apply()
             _run_the_protocol_on_the_sandbox_clock()

@@ -167,6 +167,6 @@ def final_status_for(error_name: str | None) -> Status:
         return Status.SUCCEEDED
     if error_name == "PromotionAborted":
         return Status.ABORTED
-    if error_name in {"AlarmFired", "HookFailed"}:
+    if error_name in {"AlarmFired", "HookFailed", "JudgeFailed"}:
         return Status.ROLLED_BACK
     return Status.FAILED

@@ -21,6 +21,7 @@ from pydantic import (
 )
 from pydantic.types import Strict
 
+from .analysis.models import AnalysisRecord, AnalysisSpec
 from .arns import FUNCTION_PATTERN, MAX_FUNCTION_LENGTH, UNQUALIFIED_FUNCTION_PATTERN, account_of, unqualified_function
 from .cron import cron_error, timezone_error
 from .limits import (
@@ -299,6 +300,7 @@ class PromotionRequest(BaseModel):
     )
     # After approval and watch_seconds: its check of the whole duration reads them.
     strategy: StrategySpec = Field(default_factory=CanaryStrategy, validate_default=True)
+    analysis: AnalysisSpec | None = Field(default=None, description="canary analysis after each weighted step")
     reason: str = Field(default="", max_length=1000)
     role_arn: str | None = Field(
         default=None,
@@ -773,6 +775,7 @@ class Promotion(BaseModel):
     external_id: str | None = None
     approval_by_other: bool = Field(default=False, description="the approver must not be the starter")
     origin: PromotionOrigin | None = Field(default=None, description="pipeline promotions: where it came from")
+    analysis: AnalysisRecord | None = Field(default=None, description="canary analysis: spec and evidence")
     created_by: str = "unknown"
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

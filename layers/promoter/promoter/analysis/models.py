@@ -115,8 +115,9 @@ class AnalysisSpec(BaseModel):
     metrics: list[MetricSpec] = Field(default_factory=default_metrics, min_length=1, max_length=MAX_METRICS)
     pass_score: Share = Field(default=90.0, ge=0, le=100)
     marginal_score: Share = Field(default=75.0, ge=0, le=100)
-    max_extensions: Seconds = Field(default=2, ge=0, le=10)
-    extension_seconds: Seconds = Field(default=300, ge=60, le=86_400)
+    # Bounded: extensions add history events and time the request's own limits do not count.
+    max_extensions: Seconds = Field(default=2, ge=0, le=5)
+    extension_seconds: Seconds = Field(default=300, ge=60, le=3600)
     on_marginal: Literal["fail", "pause"] = "fail"
     on_inconclusive: Literal["fail", "pause"] = "fail"
 
@@ -189,3 +190,31 @@ class StepEvidence(BaseModel):
     verdict: StepVerdict
     reason: str
     metrics: list[MetricEvidence]
+
+
+# --- what the record keeps ---------------------------------------------------------------------
+
+MAX_REASON = 500  # a step summary's reason, cut: the record item stays bounded (200 steps)
+
+
+class StepJudgement(BaseModel):
+    """A judged step, in short: every judgement's full evidence is in the event history."""
+
+    verdict: StepVerdict
+    action: Literal["promote", "extend", "pause", "fail"]
+    score: float | None = None
+    reason: str = Field(default="", max_length=MAX_REASON)
+    extensions: int = 0
+
+
+class AnalysisRecord(BaseModel):
+    """The promotion's analysis: its spec, each judged step in short, the latest evidence in full."""
+
+    spec: AnalysisSpec
+    steps: dict[str, StepJudgement] = Field(default_factory=dict, description="by step index")
+    last: StepEvidence | None = Field(default=None, description="the latest judgement's evidence")
+
+
+class JudgeInput(BaseModel):
+    promotion_id: str = Field(min_length=1)
+    step: int = Field(ge=0)

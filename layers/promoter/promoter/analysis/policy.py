@@ -12,9 +12,14 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ..errors import PromoterError
 from .models import AnalysisSpec, StepVerdict
 
 Action = Literal["promote", "extend", "pause", "fail"]
+
+
+class JudgeFailed(PromoterError):
+    """The judge failed a step: the workflow rolls back (ROLLED_BACK, as an alarm or a hook would)."""
 
 
 def next_action(spec: AnalysisSpec, verdict: StepVerdict, extensions_taken: int) -> Action:

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..analysis.models import AnalysisRecord
 from ..arns import FUNCTION_PATTERN
 from ..models import FunctionInventory, Hooks, Promotion, PromotionOrigin, Signal, Status
 
@@ -92,6 +93,9 @@ class PromotionView(PromotionSummary):
         default=None, description="pipeline promotions: pipeline, environment, source version and CodeSha256"
     )
     updated_at: datetime
+    analysis: AnalysisRecord | None = Field(
+        default=None, description="canary analysis: the spec, each judged step, the latest evidence per metric"
+    )
     events: list[EventView] = Field(description="full history, oldest first, each with its actor")
 
     @classmethod

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import clock, observability
+from ..analysis.models import AnalysisRecord
 from ..aws.lambda_ import MAX_HOOK_TIMEOUT_SECONDS, AliasState
 from ..errors import InvalidRequest, NotFound, PromoterError, TargetBusy
 from ..guards import TargetGuards
@@ -111,7 +112,10 @@ class Starter:
         try:
             self.records.announce(promotion)
             self.ctx.workflow.start(
-                self.ctx.settings.state_machine_arn, promotion.id, {"promotion_id": promotion.id, "woke": None}
+                self.ctx.settings.state_machine_arn,
+                promotion.id,
+                # "judge": holds go through the Judge task (canary analysis)
+                {"promotion_id": promotion.id, "woke": None, "judge": promotion.analysis is not None},
             )
         except Exception as error:
             self._abandon(promotion.id, error)
@@ -149,6 +153,7 @@ class Starter:
             role_arn=request.role_arn,
             external_id=request.external_id,
             origin=origin,
+            analysis=AnalysisRecord(spec=request.analysis) if request.analysis else None,
             created_by=actor,
             created_at=clock.now(),
         )
