@@ -195,8 +195,8 @@ _SERVICE_CALLS_RECORDED = False
 
 
 def _record_service_calls() -> None:
-    """Wrap where the sandbox makes, as root, the calls AWS makes with a service's role. Installed
-    before any sandbox starts, so the sandbox's own patches wrap these (Rule.send_to_targets)."""
+    """Wrap where the sandbox makes, as root, the calls Step Functions and Scheduler make with a
+    role (module functions: the sandbox's patches leave them alone)."""
     global _SERVICE_CALLS_RECORDED
     if _SERVICE_CALLS_RECORDED:
         return

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,6 +56,7 @@ class _Stdout:
 logger = Logger(service=SERVICE, stream=_Stdout())  # type: ignore[arg-type]
 tracer = Tracer(service=SERVICE)
 _targets: OrderedDict[str, tuple[str, str]] = OrderedDict()
+_targets_lock = threading.Lock()  # invocations may run on several threads of one process
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,8 +64,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 # --- log keys ----------------------------------------------------------------------------------
 def bind(promotion_id: str, function_arn: str | None = None, alias: str | None = None) -> None:
     """Put the promotion's keys on every later log line of this invocation."""
-    if function_arn is None and promotion_id in _targets:
-        function_arn, alias = _targets[promotion_id]
+    if function_arn is None:
+        with _targets_lock:
+            function_arn, alias = _targets.get(promotion_id, (None, None))
     keys = dict(zip(LOG_KEYS, (promotion_id, function_arn, alias), strict=True))
     logger.thread_safe_clear_keys()  # a key left from another promotion would mislabel the line
     logger.thread_safe_append_keys(**{k: v for k, v in keys.items() if v is not None})
@@ -71,10 +74,11 @@ def bind(promotion_id: str, function_arn: str | None = None, alias: str | None =
 
 def bound(promotion: Promotion) -> Promotion:
     """``bind`` a record's keys (and remember its target); returns the record."""
-    _targets[promotion.id] = (promotion.function_arn, promotion.alias)
-    _targets.move_to_end(promotion.id)
-    while len(_targets) > _KNOWN_TARGETS:
-        _targets.popitem(last=False)
+    with _targets_lock:
+        _targets[promotion.id] = (promotion.function_arn, promotion.alias)
+        _targets.move_to_end(promotion.id)
+        while len(_targets) > _KNOWN_TARGETS:
+            _targets.popitem(last=False)
     bind(promotion.id, promotion.function_arn, promotion.alias)
     return promotion
 

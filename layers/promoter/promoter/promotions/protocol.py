@@ -68,7 +68,8 @@ class Records:
         self.ctx = ctx
 
     def get(self, promotion_id: str) -> Promotion:
-        return observability.bound(self.ctx.store.get(promotion_id))
+        """The record for work: its events are not read (``Reads.get`` reads them for views)."""
+        return observability.bound(self.ctx.store.get_with_rev(promotion_id)[0])
 
     def mutate(self, promotion_id: str, change: Change, actor: str = "workflow") -> Promotion:
         """Apply ``change`` to the record and write it; ``change`` may raise to refuse."""
@@ -99,7 +100,7 @@ class Records:
                         at=clock.now(),
                         actor=last.actor if last else actor,
                         reason=promotion.outcome_reason or (last.message if last else ""),
-                        sequence=len(promotion.events),
+                        sequence=promotion.event_count,
                     )
                 )
                 if made is not None:

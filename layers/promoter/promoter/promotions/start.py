@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import clock, observability
 from ..analysis.models import AnalysisRecord
+from ..aws.errors import plain_message
 from ..aws.lambda_ import MAX_HOOK_TIMEOUT_SECONDS, AliasState
 from ..errors import InvalidRequest, NotFound, PromoterError, TargetBusy
 from ..guards import TargetGuards
@@ -172,7 +173,7 @@ class Starter:
 
     def _abandon(self, promotion_id: str, error: Exception) -> None:
         """The workflow never started: the record ends FAILED and the target is free, in one write."""
-        reason = f"could not start the workflow: {error}"
+        reason = f"could not start the workflow: {plain_message(error)}"
 
         def fail(p: Promotion) -> None:
             if p.ending is None:
