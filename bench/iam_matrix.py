@@ -12,7 +12,7 @@ that role's policies allow for them (``iam.record_service_call``), without enfor
 An action of a statement is **needed** when some call was allowed by that statement alone
 (removing the action denies the call: tests/sandbox/test_iam_matrix.py checks a sample),
 **redundant** when every call it allowed was also allowed by another statement, **AWS only** when
-only AWS uses it (``AWS_ONLY``, with the reason), and **unexercised** otherwise: then it is either
+only AWS uses it (``aws_only``, with the reason), and **unexercised** otherwise: then it is either
 not needed (remove it) or not tested (test it). Each row names the first test that used it.
 
     .venv/bin/python -m bench.iam_matrix                      # the sandbox tiers (DEFAULT_TESTS)
@@ -59,9 +59,8 @@ _LOG_DELIVERY = (
     "updates the state machine (Step Functions guide, 'Logging using CloudWatch Logs': the role needs "
     "these); moto creates state machines without log delivery"
 )
-AWS_ONLY: dict[tuple[str, str, str], str] = {
-    ("PromotionStateMachineRolePolicy7", "0", action): _LOG_DELIVERY
-    for action in (
+_LOG_DELIVERY_ACTIONS = frozenset(
+    (
         "logs:CreateLogDelivery",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
@@ -73,13 +72,23 @@ AWS_ONLY: dict[tuple[str, str, str], str] = {
         "logs:DescribeResourcePolicies",
         "logs:DescribeLogGroups",
     )
-} | {
-    ("ReconcileFunctionEveryFiveMinutesLambdaPolicy", "0", "lambda:InvokeFunction"): (
-        "SAM's role for the ScheduleV2 event: EventBridge Scheduler invokes ReconcileFunction every five "
-        "minutes; the sandbox's CloudFormation does not create AWS::Scheduler::Schedule (sandbox/deploy.py, "
-        "SKIPPED_BY_MOTO), tests call the reconciler directly"
-    ),
-}
+)
+_SCHEDULE_ROLE = (
+    "SAM's role for the ScheduleV2 event: EventBridge Scheduler invokes ReconcileFunction every five "
+    "minutes; the sandbox's CloudFormation does not create AWS::Scheduler::Schedule (sandbox/deploy.py, "
+    "SKIPPED_BY_MOTO), tests call the reconciler directly"
+)
+
+
+def aws_only(policy: str, sid: str, action: str) -> str | None:
+    """Why only AWS uses this action of this statement, or None. The state machine's inline policies are
+    named by their place in its Policies list (PromotionStateMachineRolePolicyN), so they are matched by
+    role, not by index."""
+    if policy.startswith("PromotionStateMachineRolePolicy") and action in _LOG_DELIVERY_ACTIONS:
+        return _LOG_DELIVERY
+    if (policy, sid, action) == ("ReconcileFunctionEveryFiveMinutesLambdaPolicy", "0", "lambda:InvokeFunction"):
+        return _SCHEDULE_ROLE
+    return None
 
 
 # --- the statements, as deployed ---------------------------------------------------------------------
@@ -302,7 +311,7 @@ def rows(uses: dict[tuple[str, str, str], Use], statements: list[Statement]) -> 
             ]
             alone, shared = sum(u.alone for u in used), sum(u.shared for u in used)
             first = next((u.first_test for u in used if u.first_test), "")
-            if (statement.policy, statement.sid, pattern) in AWS_ONLY:
+            if aws_only(statement.policy, statement.sid, pattern):
                 verdict = "AWS only"
             else:
                 verdict = "needed" if alone else "redundant" if shared else "unexercised"
@@ -322,8 +331,9 @@ def report(found: list[Row], denied: list[tuple[str, str, str]]) -> str:
         counts[r.verdict] += 1
     lines.append("\n" + ", ".join(f"{verdict}: {n}" for verdict, n in sorted(counts.items())))
     reasons: dict[str, list[str]] = defaultdict(list)
-    for (policy, sid, action), reason in sorted(AWS_ONLY.items()):
-        reasons[reason].append(f"{policy} {sid} {action}")
+    for r in found:
+        if reason := aws_only(r.statement.policy, r.statement.sid, r.action):
+            reasons[reason].append(f"{r.statement.policy} {r.statement.sid} {r.action}")
     for reason, actions in reasons.items():
         lines.append(f"AWS only ({', '.join(actions)}): {reason}")
     lines.append(f"AWS managed policies attached by ARN (not statements of the templates): {aws_managed_policies()}")

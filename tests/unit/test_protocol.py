@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable, Iterator
 from unittest import mock
 
+import botocore.exceptions
 import pytest
 
 from promoter.errors import InvalidTransition, PromotionEnded, TargetBusy
@@ -374,6 +375,24 @@ def test_lost_update_alias_answer_is_retried_and_adopted(world: World) -> None:
     world.run()
     assert world.record.status is Status.SUCCEEDED, world.record.outcome_reason
     world.assert_settled_on(CANDIDATE)
+
+
+def test_an_alias_write_aws_refused_is_not_in_flight_so_the_end_settles_without_writing(world: World) -> None:
+    """CI, IAM matrix: with lambda:UpdateAlias denied, Shift's refused claim stayed pending, so every
+    later write back had to be made (to refuse it) and was denied too: the record stayed RUNNING and
+    the target locked. A 4xx means nothing was written: the claim is withdrawn."""
+    denied = botocore.exceptions.ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"},
+         "ResponseMetadata": {"HTTPStatusCode": 403}},
+        "UpdateAlias",
+    )
+    world.start()
+    world.fakes.calls.fail("lambda.update_alias", denied, times=50)
+    world.run()
+    assert world.record.status.is_final and world.record.status is not Status.SUCCEEDED
+    assert "not authorized" in world.record.outcome_reason
+    assert world.record.claims == [] or all(c.state == "done" for c in world.record.claims)
+    world.assert_settled_on(STABLE)
 
 
 # --- a final record is final --------------------------------------------------------------------

@@ -25,6 +25,12 @@ def http_status_of(error: BaseException) -> int:
     return int((response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0)
 
 
+def was_refused(error: BaseException) -> bool:
+    """AWS answered 4xx: it refused the request, so nothing it asked for was done (a 5xx or a
+    timeout leaves that unknown)."""
+    return 400 <= http_status_of(error) < 500
+
+
 def is_access_denied(error: BaseException) -> bool:
     return code_of(error) in ACCESS_DENIED
 

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Literal
 
 from .. import clock, observability
+from ..aws.errors import was_refused
 from ..aws.events import STATUS_CHANGED
 from ..errors import AliasDrift, PromotionAborted, PromotionEnded, RecordConflict
 from ..models import AliasClaim, AliasTarget, Ending, Promotion, Status, StatusChange
@@ -254,6 +255,10 @@ class AliasWriter:
             if promotion.confirmed_alias == target and promotion.revision_id == observed.revision_id:
                 return self._settle(promotion_id, claim_id)
             return None
+        except Exception as error:
+            if was_refused(error):  # e.g. AccessDenied: not written, so not in flight for anyone
+                self.records.mutate(promotion_id, lambda p: _withdraw(p, claim_id))
+            raise
         return self.records.mutate(promotion_id, lambda p: _confirm(p, claim_id, mine.base_revision, written))
 
     def verify(self, promotion_id: str, writer: str) -> Promotion:
@@ -273,6 +278,10 @@ class AliasWriter:
                     c.state = "done"
 
         return self.records.mutate(promotion_id, done)
+
+
+def _withdraw(p: Promotion, claim_id: str) -> None:
+    p.claims = [c for c in p.claims if c.id != claim_id]
 
 
 def _confirm(p: Promotion, claim_id: str, base: str, written: object) -> None:
