@@ -266,6 +266,52 @@ def event_line(event: dict[str, Any], style: Style) -> str:
     ).rstrip()
 
 
+def _number(value: Any, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def _effect(value: Any) -> str:
+    return "-" if value is None else f"{value:+.1%}"
+
+
+def analysis_parts(p: dict[str, Any], style: Style) -> list[Any]:
+    """The judge's verdict per judged step, and the latest judgement's evidence per metric."""
+    analysis = p.get("analysis")
+    if not isinstance(analysis, dict) or not (analysis.get("steps") or analysis.get("last")):
+        return []
+    steps = sorted((analysis.get("steps") or {}).items(), key=lambda item: int(item[0]))
+    judged = table(
+        ["step", "verdict", "action", "score", "extensions", "reason"],
+        (
+            [int(i) + 1, j.get("verdict"), j.get("action"), _number(j.get("score"), 3), j.get("extensions"),
+             style.esc(j.get("reason") or "")]
+            for i, j in steps
+        ),
+        style,
+    )
+    parts: list[Any] = ["", "Analysis", indent(judged, style)]
+    last = analysis.get("last")
+    if isinstance(last, dict):
+        step = last.get("step")
+        summary = (
+            f"latest{'' if step is None else f' (step {step + 1})'}: {last.get('verdict')}, score "
+            f"{_number(last.get('score'), 3)}, {last.get('candidate_invocations')} candidate / "
+            f"{last.get('stable_invocations')} stable invocations over {last.get('periods')} periods"
+        )
+        evidence = table(
+            ["metric", "test", "stable", "candidate", "p-value", "effect", "verdict"],
+            (
+                [m.get("name"), m.get("test"), _number(m.get("stable")), _number(m.get("candidate")),
+                 _number(m.get("p_value"), 3), _effect(m.get("effect")),
+                 f"{m.get('verdict')}{' (fails)' if m.get('failed') else ''}"]
+                for m in last.get("metrics") or []
+            ),
+            style,
+        )
+        parts += [indent(style.esc(summary), style), indent(evidence, style)]
+    return parts
+
+
 def promotion_detail(p: dict[str, Any], style: Style) -> Any:
     target = style.esc(f"{p.get('function', '?')}:{p.get('alias', '?')}")
     lines: list[Any] = [
@@ -294,6 +340,7 @@ def promotion_detail(p: dict[str, Any], style: Style) -> Any:
         where = f"{origin['pipeline']} {style.arrow} {origin.get('environment')}"
         lines.append(f"  pipeline   {style.esc(where)}")
     lines += ["", "Steps", indent(steps_table(p, style), style)]
+    lines += analysis_parts(p, style)
     events = p.get("events") or []
     if events:
         lines += ["", "Events", indent(block(style, *(event_line(e, style) for e in events)), style)]
@@ -508,6 +555,8 @@ class WatchDisplay:
             return
         self._write("")
         self._write(steps_table(p, self.style))
+        for part in analysis_parts(p, self.style):
+            self._write(part)
         self._write("")
         self._write(outcome_line(p, self.style))
         self.stream.flush()
@@ -522,7 +571,7 @@ class WatchDisplay:
             f"{self.style.esc(p.get('id'))}  {self.style.esc(p.get('function'))}:{self.style.esc(p.get('alias'))}  "
             f"{versions_line(p, self.style)}  {self.style.status(str(p.get('status')))}"
         )
-        return ["", header, traffic_line(p, self.style), steps_table(p, self.style)]
+        return ["", header, traffic_line(p, self.style), steps_table(p, self.style), *analysis_parts(p, self.style)]
 
     def _write(self, text: str) -> None:
         self.stream.write(text + "\n")
