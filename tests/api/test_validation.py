@@ -211,6 +211,20 @@ BODY_CASES = [
         "strategy",
         "value_error",
     ),
+    (
+        "analysis: 99 judged steps with 2 extensions each outgrow the history",
+        GOOD | {"strategy": {"type": "linear", "step": 0.01}, "analysis": {}},
+        "analysis",
+        "value_error",
+    ),
+    (
+        "analysis: 170 judged steps outgrow the history even without extensions",
+        GOOD
+        | {"strategy": {"steps": [{"weight": (i + 1) / 200, "bake_seconds": 60} for i in range(170)]}}
+        | {"analysis": {"max_extensions": 0}},
+        "analysis",
+        "value_error",
+    ),
     ("hook empty", GOOD | {"hooks": {"pre_traffic": ""}}, "hooks.pre_traffic", "string_too_short"),
     ("hook unknown phase", GOOD | {"hooks": {"during": "x"}}, "hooks.during", "extra_forbidden"),
     ("approval not a boolean", GOOD | {"approval": "maybe"}, "approval", "bool_type"),

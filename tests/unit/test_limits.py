@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from promoter import limits
+from promoter.analysis.models import AnalysisSpec
 from promoter.models import LinearStrategy, PromotionRequest
 from promoter.strategies import steps_for
 
@@ -149,3 +150,36 @@ def test_history_events_per_step_fit_the_budget(sandbox, targets):
     fixed = ten - 9 * per_step
     assert per_step <= limits.EVENTS_PER_STEP, (ten, twenty)
     assert fixed <= limits.EVENTS_FIXED, (ten, twenty)
+
+
+# --- canary analysis: the judge's events and extension time count too --------------------------
+def _request(strategy: dict, analysis: dict) -> dict:
+    return {"function": "orders", "alias": "live", "version": "2", "strategy": strategy, "analysis": analysis}
+
+
+def test_judged_steps_are_bounded_by_the_history_with_the_judges_events():
+    fits = limits.max_judged_steps(2)  # the default max_extensions
+    assert fits < limits.MAX_STEPS  # each judged step costs more history than a plain one
+    custom = {"steps": [{"weight": (i + 1) / (fits + 2), "bake_seconds": 60} for i in range(fits)]}
+    PromotionRequest.model_validate(_request(custom, {}))  # fits: exactly the limit
+    one_more = {"steps": [{"weight": (i + 1) / (fits + 2), "bake_seconds": 60} for i in range(fits + 1)]}
+    with pytest.raises(ValidationError) as refused:
+        PromotionRequest.model_validate(_request(one_more, {}))
+    assert refused.value.errors()[0]["loc"] == ("analysis",)
+    assert f"at most {fits}" in str(refused.value)
+    PromotionRequest.model_validate(_request(one_more, {"max_extensions": 0}))  # no extensions: fits again
+    PromotionRequest.model_validate(_request(one_more, {}) | {"analysis": None})  # no analysis: a plain limit
+
+
+def test_the_judges_extensions_cannot_outgrow_the_duration_limit():
+    """The most a judged promotion can wait: every judged step baking a day and extended as often as
+    allowed, the watch window and the approval wait. The history bound keeps it inside the limit."""
+    extension = AnalysisSpec.model_fields["extension_seconds"].metadata
+    most_seconds = next(m.le for m in extension if hasattr(m, "le"))
+    extensions = AnalysisSpec.model_fields["max_extensions"].metadata
+    most_extensions = next(m.le for m in extensions if hasattr(m, "le"))
+    for allowed in range(most_extensions + 1):
+        judged = limits.max_judged_steps(allowed)
+        per_step = limits.MAX_BAKE_SECONDS + allowed * most_seconds
+        longest = judged * per_step + limits.MAX_BAKE_SECONDS + limits.APPROVAL_WAIT_SECONDS
+        assert longest <= limits.MAX_TOTAL_SECONDS, (allowed, judged, longest / 86_400)

@@ -55,6 +55,25 @@ MAX_BAKE_SECONDS = 86_400  # one step's bake (and the watch window): a day
 APPROVAL_WAIT_SECONDS = 7 * 86_400  # AwaitApproval's TimeoutSeconds in statemachines/promotion.asl.json
 MAX_TOTAL_SECONDS = 180 * 86_400  # bakes + watch + approval wait: under half of Step Functions' year
 
+# Canary analysis ("analysis" on a request): a judged step runs HasJudgedHold and Judge, then JudgeMove
+# (9 more events, measured on the sandbox by tests/workflow/test_judge.py's executions), and each
+# extension of its bake a HoldJudged and a Judge again (12 more). Worst case adds their retries.
+JUDGE_EVENTS_PER_STEP = 9
+JUDGE_EVENTS_PER_EXTENSION = 12
+TASK_RETRY_EVENTS = 4 * 3  # a Task retried 4 times, 3 events each
+
+
+def max_judged_steps(max_extensions: int) -> int:
+    """Weighted steps that fit one execution's history when each is judged and may be extended
+    ``max_extensions`` times: the same budget as MAX_STEPS, with the Judge's events per step."""
+    per_step = (
+        EVENTS_PER_STEP_WORST
+        + JUDGE_EVENTS_PER_STEP + TASK_RETRY_EVENTS
+        + max_extensions * (JUDGE_EVENTS_PER_EXTENSION + 2 * TASK_RETRY_EVENTS)
+    )
+    return int((STEP_FUNCTIONS_MAX_HISTORY_EVENTS / HEADROOM - EVENTS_FIXED_WORST) // per_step)
+
+
 MAX_ALARMS = 20
 DYNAMODB_MAX_ITEM_BYTES = 400 * 1024  # an item, its attribute names and values together
 # The record item (events are items of their own): 83 KB measured with 200 steps, 200 signals from

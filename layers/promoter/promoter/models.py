@@ -34,6 +34,7 @@ from .limits import (
     MIN_LINEAR_STEP,
     duration_days,
     linear_step_count,
+    max_judged_steps,
 )
 
 VERSION_RE = re.compile(r"^[1-9][0-9]*$")
@@ -321,6 +322,23 @@ class PromotionRequest(BaseModel):
     def _fits_one_execution(cls, strategy: Any, info: Any) -> Any:
         check_duration(strategy.bake_total(), info.data.get("watch_seconds", 0), bool(info.data.get("approval")))
         return strategy
+
+    @field_validator("analysis")
+    @classmethod
+    def _judged_steps_fit_one_execution(cls, analysis: AnalysisSpec | None, info: Any) -> AnalysisSpec | None:
+        strategy = info.data.get("strategy")
+        if analysis is None or strategy is None:
+            return analysis
+        judged = strategy.step_count() - 1  # every weighted step; the final 100% one is not judged
+        fits = max_judged_steps(analysis.max_extensions)
+        if judged > fits:
+            raise ValueError(
+                f"{judged} judged steps with up to {analysis.max_extensions} extensions each do not fit one Step "
+                f"Functions execution's history: at most {fits}; use fewer steps or a smaller max_extensions"
+            )
+        # The extensions' time needs no check of its own: so few judged steps stay far inside the
+        # duration limit (tests/unit/test_limits.py).
+        return analysis
 
     @field_validator("version", mode="before")
     @classmethod
