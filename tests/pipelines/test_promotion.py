@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from moto.sts.models import sts_backends
 
+from promoter.analysis.models import AnalysisSpec, StepVerdict
 from promoter.errors import Frozen, InvalidRequest, NotAllowed
 from promoter.models import PipelinePromotionRequest, Signal, Status
 from tests.pipelines.conftest import (
@@ -77,6 +78,20 @@ def test_each_environment_used_its_own_strategy(world):
         ("2", {}),
     ]
     assert alias_writes("orders", "live") == [("1", {"2": 0.05}), ("1", {"2": 0.5}), ("2", {})]  # custom
+
+
+def test_an_environments_analysis_is_carried_into_its_promotion_and_judged(world):
+    """No traffic reaches dev: the judge finds too few candidate invocations, Inconclusive, and with
+    no extensions and the default policy the step fails: never a pass on no data."""
+    analysis = {"warmup_seconds": 0, "max_extensions": 0}
+    world.put({"environments": [DEV | {"analysis": analysis}, STAGING, PROD]})
+    dev = world.through("dev", version="2")
+
+    assert dev.analysis is not None
+    assert dev.analysis.spec == AnalysisSpec.model_validate(analysis)
+    assert dev.analysis.steps["0"].verdict is StepVerdict.INCONCLUSIVE
+    assert dev.status is Status.ROLLED_BACK, dev.outcome_reason
+    assert alias_writes("orders", "dev")[-1] == ("1", {})
 
 
 def test_the_workflow_handlers_reach_account_b_through_the_role(world):

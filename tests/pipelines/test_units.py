@@ -63,6 +63,16 @@ def test_role_arn_external_id_and_approval_rules_name_their_field():
     )
 
 
+def test_an_environment_takes_analysis_bounded_like_a_request():
+    pipeline = Pipeline.model_validate({"name": "p", "environments": [ENV | {"analysis": {"max_extensions": 1}}]})
+    assert pipeline.environments[0].analysis is not None and pipeline.environments[0].analysis.max_extensions == 1
+    many = {"type": "linear", "step": 0.01}  # 99 judged steps; 81 fit with the default 2 extensions
+    found = problems({"name": "p", "environments": [ENV | {"strategy": many, "analysis": {}}]})
+    assert found[0][0] == "environments.0.analysis" and "at most 81" in found[0][1]
+    bad = problems({"name": "p", "environments": [ENV | {"analysis": {"alpha": 0.9}}]})
+    assert bad[0][0] == "environments.0.analysis.alpha"
+
+
 @pytest.mark.parametrize(
     ("window", "field", "message"),
     [

@@ -111,6 +111,22 @@ def check_duration(bake_seconds: int, watch_seconds: int, approval: bool) -> Non
         )
 
 
+def check_judged_steps(strategy: Any, analysis: AnalysisSpec | None) -> AnalysisSpec | None:
+    """With analysis, the Judge's history events bound the steps of one execution (promoter.limits)."""
+    if analysis is None or strategy is None:
+        return analysis
+    judged = strategy.step_count() - 1  # every weighted step; the final 100% one is not judged
+    fits = max_judged_steps(analysis.max_extensions)
+    if judged > fits:
+        raise ValueError(
+            f"{judged} judged steps with up to {analysis.max_extensions} extensions each do not fit one Step "
+            f"Functions execution's history: at most {fits}; use fewer steps or a smaller max_extensions"
+        )
+    # The extensions' time needs no check of its own: so few judged steps stay far inside the
+    # duration limit (tests/unit/test_limits.py).
+    return analysis
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -326,19 +342,7 @@ class PromotionRequest(BaseModel):
     @field_validator("analysis")
     @classmethod
     def _judged_steps_fit_one_execution(cls, analysis: AnalysisSpec | None, info: Any) -> AnalysisSpec | None:
-        strategy = info.data.get("strategy")
-        if analysis is None or strategy is None:
-            return analysis
-        judged = strategy.step_count() - 1  # every weighted step; the final 100% one is not judged
-        fits = max_judged_steps(analysis.max_extensions)
-        if judged > fits:
-            raise ValueError(
-                f"{judged} judged steps with up to {analysis.max_extensions} extensions each do not fit one Step "
-                f"Functions execution's history: at most {fits}; use fewer steps or a smaller max_extensions"
-            )
-        # The extensions' time needs no check of its own: so few judged steps stay far inside the
-        # duration limit (tests/unit/test_limits.py).
-        return analysis
+        return check_judged_steps(info.data.get("strategy"), analysis)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -575,7 +579,13 @@ class Environment(BaseModel):
     )
     # After protected and watch_seconds: its check of the whole duration reads them.
     strategy: StrategySpec = Field(default_factory=CanaryStrategy, validate_default=True)
+    analysis: AnalysisSpec | None = Field(default=None, description="canary analysis after each weighted step")
     freeze_windows: list[FreezeWindow] = Field(default_factory=list, max_length=50)
+
+    @field_validator("analysis")
+    @classmethod
+    def _judged_steps_fit_one_execution(cls, analysis: AnalysisSpec | None, info: Any) -> AnalysisSpec | None:
+        return check_judged_steps(info.data.get("strategy"), analysis)
 
     @field_validator("role_arn")
     @classmethod

@@ -208,6 +208,7 @@ class PipelineService:
             alias=env.alias,
             version=version,
             strategy=env.strategy,
+            analysis=env.analysis,
             alarms=env.alarms,
             hooks=env.hooks,
             approval=env.protected,
