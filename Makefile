@@ -60,6 +60,7 @@ validate: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.transitions
 	$(BIN)/python -m bench.import_time
+	$(BIN)/python -m bench.client_sessions
 	$(BIN)/python -m bench.sandbox_wall_time
 	$(BIN)/python -m bench.rollback_latency
 	$(BIN)/python -m bench.api_latency
