@@ -20,7 +20,7 @@ from bench.import_time import cold_import
 from promoter.api import build_app
 from promoter.service import PromoterService
 from sandbox import Sandbox
-from sandbox.targets import Targets
+from sandbox.fixtures.targets import Targets
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 100

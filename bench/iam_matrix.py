@@ -3,7 +3,7 @@
 action in it, whether a call the product made while the tests ran on the strict sandbox was
 allowed by it.
 
-The sandbox's evaluator (sandbox/iam.py) records, while recording is on, every call made by a
+The sandbox's evaluator (sandbox/aws/iam/policy.py) records, while recording is on, every call made by a
 role or user and every statement that allowed it. Calls that AWS services make with a role
 (Step Functions invoking a Task's function, Scheduler invoking its target, EventBridge putting on
 another account's bus) run as the account's root in the sandbox; the plugin below records what
@@ -35,7 +35,7 @@ import pytest
 from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
-from sandbox import iam
+from sandbox.aws.iam import policy as iam
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
@@ -96,7 +96,7 @@ def aws_only(policy: str, sid: str, action: str) -> str | None:
 class Statement:
     file: str
     policy: str  # managed policy's logical id, or the inline policy's name
-    sid: str  # Sid, or the statement's index (as sandbox/iam.py names it)
+    sid: str  # Sid, or the statement's index (as sandbox/aws/iam/policy.py names it)
     actions: tuple[str, ...]
 
 
@@ -182,9 +182,9 @@ class Recorder:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
-        from sandbox import patches
+        from sandbox import install
 
-        if patches._applied:  # the test's sandbox is up: its patches are in
+        if install.installed():  # the test's sandbox is up: its patches are in
             _record_bus_targets()
         yield
 
@@ -212,7 +212,7 @@ def _record_service_calls() -> None:
     _SERVICE_CALLS_RECORDED = True
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
-    from sandbox import scheduler
+    from sandbox.aws import scheduler
 
     task_invoke = lambda_eval_utils.execute_lambda_function_integration
 
@@ -238,7 +238,7 @@ def _record_service_calls() -> None:
 
 def _record_bus_targets() -> None:
     """EventBridge puts on another bus with the target's RoleArn. Wrapped outermost, once the
-    sandbox's patches (sandbox/multi_account.py forwards to other accounts itself) are in."""
+    sandbox's patches (sandbox/aws/events/delivery.py forwards to other accounts itself) are in."""
     from moto.events import models as events_models
 
     send_to_targets = events_models.Rule.send_to_targets

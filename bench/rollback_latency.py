@@ -18,8 +18,9 @@ import statistics
 import time
 
 from promoter.models import PromotionRequest, Status
-from sandbox import Sandbox, patches
-from sandbox.targets import Targets
+from sandbox import Sandbox
+from sandbox.aws.awslambda.versions import ALIAS_WRITES
+from sandbox.fixtures.targets import Targets
 
 RUNS = 20
 BAKE_SECONDS = 2  # real seconds at time scale 1: the workflow path waits for the end of the bake
@@ -38,7 +39,7 @@ def one_run(box: Sandbox, targets: Targets, index: int, *, event_path: bool) -> 
         alarms=[alarm],
     )
     promotion = box.service().start(request, actor="bench")
-    while not [w for w in patches.ALIAS_WRITES if w[0] == name]:  # the canary is live
+    while not [w for w in ALIAS_WRITES if w[0] == name]:  # the canary is live
         time.sleep(0.001)
     time.sleep(random.uniform(0.1, BAKE_SECONDS * 0.8))  # the alarm fires somewhere in the bake
     fired = time.perf_counter()

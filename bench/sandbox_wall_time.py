@@ -17,8 +17,8 @@ import statistics
 import subprocess
 import time
 
+from sandbox.fixtures.targets import Targets
 from sandbox.server import ServerProcess, client_environment, endpoint_session, promoter_command
-from sandbox.targets import Targets
 
 STRATEGIES = {
     "canary 10% (bake 0), then 100%": ["--weight", "0.1", "--bake-seconds", "0"],

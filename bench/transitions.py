@@ -13,7 +13,7 @@ import time
 
 from promoter.models import PromotionRequest
 from sandbox import Sandbox
-from sandbox.targets import Targets
+from sandbox.fixtures.targets import Targets
 
 TIME_SCALE = 1000.0  # a 600 s bake lasts 0.6 s
 CASES = [

@@ -1,4 +1,4 @@
-"""The local AWS: moto with the patches of patches.py, and template.yaml deployed into it."""
+"""The local AWS: moto with the patches of sandbox/install.py, and template.yaml deployed into it."""
 
 from .core import Sandbox
 

@@ -5,8 +5,10 @@ time), and tests can move it: ``advance(seconds)`` jumps forward, ``pause()`` fr
 ``resume()`` lets it run again, ``set(epoch)`` jumps to an instant. Everything that waits on it (the
 alarm evaluator, the scheduler) subscribes and is woken by every jump, so it takes effect at once.
 
-Step Functions Wait states and Retry intervals keep their own scaled sleeps (``patches.TIME``):
-they are real waits, not instants on this clock, but the sandbox starts both with the same scale.
+Step Functions Wait states, Retry intervals, task timeouts and function timeouts are real waits,
+not instants on this clock: they last ``real(seconds)`` = ``seconds / scale`` real seconds
+(``sleep``), whether or not a test has paused the clock, so a paused clock never hangs a workflow.
+This is the sandbox's only clock: every faked service reads it.
 """
 
 from __future__ import annotations
@@ -122,4 +124,20 @@ class SandboxClock:
         self._notify()
 
 
+    # --- real waits at this clock's speed (Step Functions, function timeouts) -----------------------
+    def real(self, seconds: float) -> float:
+        """Real seconds that ``seconds`` of a Wait, Retry interval or timeout last: ``seconds / scale``."""
+        return max(0.0, float(seconds)) / (self._scale if self._scale > 0 else 1.0)
+
+    def real_timeout(self, seconds: float) -> float:
+        """A timeout of real work, in real seconds: scaled like a wait, but never below
+        ``min(seconds, MIN_REAL_TIMEOUT)``, so that real work (moto on a busy machine) is not cut short
+        while a 1 s timeout still ends after 1 s."""
+        return max(self.real(seconds), min(float(seconds), MIN_REAL_TIMEOUT))
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(self.real(seconds))
+
+
+MIN_REAL_TIMEOUT = 30.0
 CLOCK = SandboxClock()

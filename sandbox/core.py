@@ -1,4 +1,8 @@
-"""``Sandbox``: start moto in this process, patch it, deploy the control plane, and drive it."""
+"""``Sandbox``: start moto in this process, patch it, deploy the control plane, and drive it.
+
+``start_local_aws`` and ``stop_local_aws`` are the one start-up path, shared with the server of
+``make sandbox`` (sandbox/server): patches and threads (sandbox/install.py), moto, template.yaml.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,11 @@ from promoter.models import Promotion
 from promoter.service import PromoterService
 from promoter.settings import Settings
 
-from . import engine, patches
+from . import workers
+from .aws.awslambda import versions
+from .clock import CLOCK
 from .deploy import ROOT, deploy
+from .install import install
 
 TEMPLATE = ROOT / "template.yaml"
 
@@ -29,6 +36,23 @@ FUNCTION_ENV = {  # what every sandboxed function sees besides its own variables
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here
     "POWERTOOLS_METRICS_DISABLED": "true",  # EMF would only print to the logs
 }
+
+
+def start_local_aws(
+    moto: Any, *, time_scale: float, function_env: dict[str, str], stack_name: str, region: str, template: Path
+) -> dict[str, str]:
+    """Patch moto and start its threads, start ``moto`` (``mock_aws`` or a ``ThreadedMotoServer``)
+    and deploy the template into it; returns the stack's outputs."""
+    install(time_scale, function_env)
+    versions.ALIAS_WRITES.clear()  # what this sandbox's Lambda saw, not a previous one's
+    moto.start()
+    return deploy(stack_name, region, template_path=template)
+
+
+def stop_local_aws(moto: Any) -> None:
+    workers.stop()  # no schedule, alarm or delivery thread may fire into a stopped mock
+    if moto is not None:
+        moto.stop()
 
 
 class Sandbox:
@@ -64,32 +88,34 @@ class Sandbox:
     def start(self) -> None:
         self._saved_env = dict(os.environ)
         os.environ.update(FAKE_CREDENTIALS | {"AWS_DEFAULT_REGION": self.region})
-        patches.apply(self.time_scale, FUNCTION_ENV)
-        patches.ALIAS_WRITES.clear()  # what this sandbox's Lambda saw, not a previous one's
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
-        self._mock.start()
-        self.outputs = deploy(self.stack_name, self.region, template_path=self.template_path)
+        self.outputs = start_local_aws(
+            self._mock,
+            time_scale=self.time_scale,
+            function_env=FUNCTION_ENV,
+            stack_name=self.stack_name,
+            region=self.region,
+            template=self.template_path,
+        )
 
     def stop(self) -> None:
-        engine.stop()  # no schedule, alarm or delivery thread may fire into a stopped mock
-        if self._mock:
-            self._mock.stop()
-            self._mock = None
+        stop_local_aws(self._mock)
+        self._mock = None
         os.environ.clear()
         os.environ.update(self._saved_env)
 
     # --- the sandbox clock (schedules, alarm periods, metric timestamps: sandbox/clock.py) ----------
     @property
     def clock(self) -> Any:
-        return engine.CLOCK
+        return CLOCK
 
     def advance(self, seconds: float) -> float:
         """Move the sandbox clock forward: due schedules fire, alarm periods roll over."""
-        return engine.advance(seconds)
+        return workers.advance(seconds)
 
     def settle(self, timeout: float = 30.0) -> bool:
         """Fire due schedules, evaluate alarms, wait for the deliveries they caused."""
-        return engine.settle(timeout)
+        return workers.settle(timeout)
 
     # --- driving it -----------------------------------------------------------------------------
     @property

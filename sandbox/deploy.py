@@ -24,7 +24,7 @@ from samtranslator.yaml_helper import yaml_parse
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT_BUCKET = "lambda-promoter-sandbox-artifacts"
 # The sandbox's second account (tests/pipelines, the demo) is a target account, as a user with one
-# would deploy: the control plane may assume roles only in TargetAccountIds (sandbox/iam.py enforces it).
+# would deploy: the control plane may assume roles only in TargetAccountIds (sandbox/aws/iam/policy.py enforces it).
 SANDBOX_PARAMETERS = {"TargetAccountIds": "222222222222"}
 SKIPPED_BY_MOTO = ("AWS::Lambda::Alias", "AWS::CloudWatch::Alarm", "AWS::Scheduler::Schedule", "AWS::ApiGateway::Stage")
 logging.getLogger("samtranslator").setLevel(logging.ERROR)  # its metrics warning is noise here

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from sandbox import Sandbox
-from sandbox.targets import Targets
+from sandbox.fixtures.targets import Targets
 
 # Bakes in tests are a few "seconds" that pass 50x faster.
 TIME_SCALE = 50.0

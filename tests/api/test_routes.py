@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from promoter.models import Status
-from sandbox.targets import SAMPLE_HANDLER, zip_source
+from sandbox.fixtures.targets import SAMPLE_HANDLER, zip_source
 from tests.api.conftest import ALICE, executions, load_event
 
 CANARY = {"type": "canary", "weight": 0.1, "bake_seconds": 2}

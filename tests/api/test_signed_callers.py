@@ -1,7 +1,7 @@
 """Who is calling: the sandbox's API Gateway verifies SigV4 signatures of sandbox IAM users and role
 sessions and passes the caller as ``requestContext.identity``, as API Gateway's AWS_IAM auth does.
 
-The first tests drive ``sandbox.api_gateway.ApiGateway`` in front of an app that echoes what it
+The first tests drive ``sandbox.server.api_gateway.ApiGateway`` in front of an app that echoes what it
 received; the last one runs ``python -m sandbox.server`` and the ``promoter`` CLI as two users.
 """
 
@@ -24,9 +24,9 @@ from botocore.credentials import ReadOnlyCredentials
 from moto import mock_aws
 
 from promoter.api.local import REQUEST_CONTEXT
-from sandbox.api_gateway import INVALID_TOKEN, SIGNATURE_MISMATCH, ApiGateway
+from sandbox.fixtures.targets import Targets
 from sandbox.server import ServerProcess, client_environment, endpoint_session, promoter_command
-from sandbox.targets import Targets
+from sandbox.server.api_gateway import INVALID_TOKEN, SIGNATURE_MISMATCH, ApiGateway
 from tests.sandbox.conftest import wait_until
 
 ACCOUNT = "123456789012"

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from sandbox.fixtures.targets import Targets
 from sandbox.server import ServerProcess, endpoint_session
-from sandbox.targets import Targets
 from tests.cli.helpers import Shell
 
 # Bakes pass 50x faster: a 100 s bake lasts 2 s.

@@ -11,7 +11,8 @@ EXIT_USAGE = 2
 
 def test_a_one_time_schedule_fires_and_shows_its_run(shell, targets):
     targets.function("billing")
-    at = (datetime.now(UTC) + timedelta(seconds=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # far enough ahead (18 s real at the server's time scale) that a slow machine lists it before it fires
+    at = (datetime.now(UTC) + timedelta(seconds=900)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     created = shell.promoter(
         "schedule", "create", "--at", at, "billing", "live", "--version", "2", "--strategy", "all-at-once", "--json"

@@ -18,10 +18,10 @@ from samtranslator.yaml_helper import yaml_parse
 
 import sandbox.core as sandbox_core
 from sandbox import Sandbox
+from sandbox.aws.events.topics import KeyRefused
 from sandbox.deploy import ROOT, _OfflinePolicies, deploy, transform
-from sandbox.eventbus import DISPATCHER
-from sandbox.sns_delivery import KeyRefused
-from sandbox.targets import Targets
+from sandbox.dispatch import DISPATCHER
+from sandbox.fixtures.targets import Targets
 from tests.workflow.helpers import request
 
 SAMCONFIG = ROOT / "samconfig.toml"

@@ -14,9 +14,10 @@ import pytest
 
 from promoter.models import PipelineDefinition, PipelinePromotionRequest, Promotion
 from promoter.pipelines import PipelineService
-from sandbox import Sandbox, patches
-from sandbox.multi_account import AccountSession, deploy_target_account
-from sandbox.targets import MANAGED_TAGS, ROLE_POLICY, SAMPLE_HANDLER, Targets, zip_source
+from sandbox import Sandbox
+from sandbox.aws.awslambda.versions import ALIAS_WRITES
+from sandbox.fixtures.accounts import AccountSession, deploy_target_account
+from sandbox.fixtures.targets import MANAGED_TAGS, ROLE_POLICY, SAMPLE_HANDLER, Targets, zip_source
 
 ACCOUNT_A = "123456789012"  # the control plane's (moto's default account)
 ACCOUNT_B = "222222222222"
@@ -86,7 +87,7 @@ class World:
 
 
 def alias_writes(function: str, alias: str) -> list[tuple[str, dict[str, float]]]:
-    return [(v, w) for fn, a, v, w in patches.ALIAS_WRITES if (fn, a) == (function, alias)]
+    return [(v, w) for fn, a, v, w in ALIAS_WRITES if (fn, a) == (function, alias)]
 
 
 def prod_function(b: Targets, *, runtime: str = "python3.13", architecture: str = "arm64", name: str = "orders") -> str:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.multi_account import AccountSession, deploy_target_account
+from sandbox.fixtures.accounts import AccountSession, deploy_target_account
+from sandbox.fixtures.targets import Targets
 from sandbox.server import ServerProcess, endpoint_session
-from sandbox.targets import Targets
 from tests.cli.helpers import Shell
 from tests.pipelines.conftest import ACCOUNT_A, ACCOUNT_B, EXTERNAL_ID, prod_function
 

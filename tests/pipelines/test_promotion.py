@@ -321,7 +321,7 @@ def test_ensure_environment_names_the_field(world):
 
 
 def _code(build: str) -> bytes:
-    from sandbox.targets import SAMPLE_HANDLER, zip_source
+    from sandbox.fixtures.targets import SAMPLE_HANDLER, zip_source
 
     return zip_source(SAMPLE_HANDLER.format(build=build, fail=False))
 

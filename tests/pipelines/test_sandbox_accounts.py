@@ -11,8 +11,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from sandbox.multi_account import CODE_SERVER, AccountSession, deploy_target_account
-from sandbox.targets import ROLE_POLICY, SAMPLE_HANDLER, Targets, zip_source
+from sandbox.aws.awslambda.code import CODE_SERVER
+from sandbox.fixtures.accounts import AccountSession, deploy_target_account
+from sandbox.fixtures.targets import ROLE_POLICY, SAMPLE_HANDLER, Targets, zip_source
 from tests.pipelines.conftest import ACCOUNT_A, ACCOUNT_B, EXTERNAL_ID, ROLE_B
 
 
@@ -40,7 +41,7 @@ def test_credentials_of_a_role_in_account_b_reach_account_b(sandbox):
 
 
 def test_cross_account_iam_is_enforced(sandbox):
-    """Trust policies, external ids and ABAC conditions are evaluated (sandbox/iam.py)."""
+    """Trust policies, external ids and ABAC conditions are evaluated (sandbox/aws/iam/policy.py)."""
     sts = boto3.client("sts", region_name=sandbox.region)
     # 1. a role that does not exist cannot be assumed
     with pytest.raises(ClientError, match="AccessDenied"):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from sandbox import Sandbox
-from sandbox.targets import Targets, zip_source
+from sandbox.fixtures.targets import Targets, zip_source
 
 RECORDER_TABLE = "sandbox-recorder"
 RECORDER_CODE = """

@@ -12,7 +12,7 @@ import pytest
 
 from promoter.models import PromotionRequest, Status
 from sandbox import Sandbox
-from sandbox.targets import Targets
+from sandbox.fixtures.targets import Targets
 from tests.workflow.helpers import request
 
 PROMOTIONS = 50

@@ -1,4 +1,4 @@
-"""IAM, enforced by the sandbox (sandbox/iam.py) on calls to moto, in process.
+"""IAM, enforced by the sandbox (sandbox/aws/iam/policy.py) on calls to moto, in process.
 
 Each test builds what it needs through the public API as the account's root (keys ``testing``),
 then calls as an IAM user, an assumed-role session or a Lambda function's execution role.
@@ -17,9 +17,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from sandbox import patches
 from sandbox.core import FAKE_CREDENTIALS
-from sandbox.targets import ROLE_POLICY, Targets, zip_source
+from sandbox.fixtures.targets import ROLE_POLICY, Targets, zip_source
+from sandbox.install import install
 
 ACCOUNT = "123456789012"
 ACCOUNT_B = "222222222222"
@@ -30,7 +30,7 @@ REGION = "us-east-1"
 def aws() -> Iterator[None]:
     saved = dict(os.environ)
     os.environ.update(FAKE_CREDENTIALS)
-    patches.apply(1.0, {})
+    install(1.0, {})
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         yield
     os.environ.clear()

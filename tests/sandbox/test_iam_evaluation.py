@@ -1,4 +1,4 @@
-"""AWS's documented policy evaluation logic, pinned as a table (sandbox/iam.py's evaluator alone).
+"""AWS's documented policy evaluation logic, pinned as a table (sandbox/aws/iam/policy.py's evaluator alone).
 
 Sources: IAM User Guide, "Policy evaluation logic" and "How AWS enforcement code logic evaluates
 requests", "The difference between explicit and implicit denies", "IAM JSON policy elements:
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.iam import Caller, Request, condition_holds, evaluate, principal_matches
+from sandbox.aws.iam.policy import Caller, Request, condition_holds, evaluate, principal_matches
 
 FN = "arn:aws:lambda:us-east-1:111111111111:function:orders"
 OTHER_FN = "arn:aws:lambda:us-east-1:111111111111:function:payments"

@@ -24,10 +24,11 @@ from samtranslator.yaml_helper import yaml_parse
 
 from bench import iam_matrix
 from promoter.models import PromotionRequest, Signal, Status
-from sandbox import Sandbox, iam
+from sandbox import Sandbox
+from sandbox.aws.iam import policy as iam
 from sandbox.deploy import ROOT
-from sandbox.multi_account import AccountSession, deploy_target_account
-from sandbox.targets import Targets, zip_source
+from sandbox.fixtures.accounts import AccountSession, deploy_target_account
+from sandbox.fixtures.targets import Targets, zip_source
 from tests.api.conftest import Answer, ApiGateway
 from tests.conftest import TIME_SCALE
 from tests.events.test_alarm_listener import alarm_event, hold_alarm_in, invoke_listener, start_long_bake

@@ -1,4 +1,4 @@
-"""sandbox.identity: the principal behind an access key, as AWS authenticates it."""
+"""sandbox.aws.iam.identity: the principal behind an access key, as AWS authenticates it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from sandbox.identity import principal_for_access_key
+from sandbox.aws.iam.identity import principal_for_access_key
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "222233334444"

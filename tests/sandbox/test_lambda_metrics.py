@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sandbox import Sandbox
-from sandbox.targets import Targets
+from sandbox.fixtures.targets import Targets
 
 from .conftest import aligned
 

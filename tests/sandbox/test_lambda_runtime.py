@@ -15,9 +15,10 @@ import botocore.exceptions
 import pytest
 from moto import mock_aws
 
-from sandbox import engine, patches
+from sandbox import workers
 from sandbox.core import FAKE_CREDENTIALS, FUNCTION_ENV
-from sandbox.targets import Targets, zip_source
+from sandbox.fixtures.targets import Targets, zip_source
+from sandbox.install import install
 
 NESTED = """
 import json
@@ -97,12 +98,12 @@ def aws() -> Iterator[boto3.session.Session]:
     """moto with the sandbox's patches, nothing deployed: fast, for the runner's own behaviour."""
     saved = dict(os.environ)
     os.environ.update(FAKE_CREDENTIALS)
-    patches.apply(1.0, FUNCTION_ENV)
+    install(1.0, FUNCTION_ENV)
     try:
         with mock_aws():
             yield boto3.session.Session(region_name="us-east-1")
     finally:
-        engine.stop()
+        workers.stop()
         os.environ.clear()
         os.environ.update(saved)
 

@@ -13,8 +13,10 @@ import httpx
 import pytest
 from moto import mock_aws
 
-from sandbox import Sandbox, eventbus, sfn_limits
-from sandbox.api_gateway import INTEGRATION_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES, ApiGateway
+from sandbox import Sandbox, workers
+from sandbox.aws.events import delivery
+from sandbox.install import install
+from sandbox.server.api_gateway import INTEGRATION_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES, ApiGateway
 from tests.sandbox.conftest import wait_until
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
@@ -32,9 +34,12 @@ def sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
         monkeypatch.setenv(name, value)
-    sfn_limits.install()
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        yield boto3.client("stepfunctions")
+    install(1.0, {})
+    try:
+        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+            yield boto3.client("stepfunctions")
+    finally:
+        workers.stop()
 
 
 def run(sfn: Any, definition: dict[str, Any], name: str = "m", payload: Any = None) -> dict[str, Any]:
@@ -276,7 +281,7 @@ def test_put_events_keeps_the_order_of_its_entries():
 
     entries = [{"Source": "a"}, {"Source": "aws.events"}, {"Source": "b"}, {"Source": "aws.lambda"}]
 
-    results = eventbus.put_events_as_a_caller(Backend(), entries)
+    results = delivery.put_events_as_a_caller(Backend(), entries)
 
     assert [r.get("EventId") or r["ErrorCode"] for r in results] == [
         "a", "NotAuthorizedForSourceException", "b", "NotAuthorizedForSourceException",

@@ -6,7 +6,7 @@ import json
 import math
 
 from sandbox import Sandbox
-from sandbox.targets import Targets
+from sandbox.fixtures.targets import Targets
 
 INVOKES = 2000
 WEIGHT = 0.1

@@ -10,8 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox import Sandbox
-from sandbox.scheduler import SCHEDULER
-from sandbox.targets import Targets
+from sandbox.aws.scheduler import SCHEDULER
+from sandbox.fixtures.targets import Targets
 
 from .conftest import Recorder, wait_until
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.fixtures.targets import Targets
 from sandbox.server import ServerProcess, endpoint_session
-from sandbox.targets import Targets
 from tests.cli.helpers import COMMAND_LIMIT, Shell, wait_until
 
 FINAL = {"SUCCEEDED", "ROLLED_BACK", "FAILED", "ABORTED"}

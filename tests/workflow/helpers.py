@@ -5,7 +5,8 @@ from collections.abc import Callable
 from typing import Any
 
 from promoter.models import PromotionRequest
-from sandbox import Sandbox, patches
+from sandbox import Sandbox
+from sandbox.aws.awslambda.versions import ALIAS_WRITES
 
 
 def request(target, **overrides: Any) -> PromotionRequest:
@@ -21,7 +22,7 @@ def request(target, **overrides: Any) -> PromotionRequest:
 
 def alias_writes(function: str) -> list[tuple[str, dict[str, float]]]:
     """Every (version, weights) the alias was set to, in order, as the sandbox's Lambda saw it."""
-    return [(version, weights) for fn, _, version, weights in patches.ALIAS_WRITES if fn == function]
+    return [(version, weights) for fn, _, version, weights in ALIAS_WRITES if fn == function]
 
 
 def assert_settled(sandbox: Sandbox, targets, target, version: str) -> None:

@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 from promoter.errors import PromoterError
 from promoter.models import Status
 from sandbox import Sandbox
-from sandbox.targets import Targets
+from sandbox.fixtures.targets import Targets
 from tests.conftest import TIME_SCALE
 from tests.workflow.helpers import request
 

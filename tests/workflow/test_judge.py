@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from promoter.models import Status
-from sandbox.targets import MANAGED_TAGS, Target, zip_source
+from sandbox.fixtures.targets import MANAGED_TAGS, Target, zip_source
 from tests.workflow.helpers import alias_writes, assert_settled, request
 
 pytestmark = pytest.mark.slow

@@ -38,7 +38,7 @@ from botocore.exceptions import ReadTimeoutError
 
 from promoter.errors import InvalidRequest, InvalidTransition
 from promoter.models import Signal, Status
-from sandbox.targets import zip_source
+from sandbox.fixtures.targets import zip_source
 from tests.api.conftest import api_service, gateway  # noqa: F401 - fixtures for the API tests below
 from tests.conftest import TIME_SCALE
 from tests.events.test_alarm_listener import alarm_event, hold_alarm_in, invoke_listener

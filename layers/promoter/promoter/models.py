@@ -474,7 +474,7 @@ class ScheduleFired(BaseModel):
         return self
 
 
-# --- pipelines: named, ordered environments (DESIGN.md §4) -------------------------------------
+# --- pipelines: named, ordered environments -------------------------------------
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

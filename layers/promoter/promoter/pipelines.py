@@ -1,6 +1,6 @@
 """Use cases of pipelines: named, ordered environments, and promotion from one to the next.
 
-Promoting into environment N takes the version environment N-1 runs now (DESIGN.md §4):
+Promoting into environment N takes the version environment N-1 runs now (README, "Choosing an environment strategy"):
 
 - same function as N-1: that version number moves onto N's alias, with N's strategy and gates;
 - another function, in this account or another one: the same artifact is carried across (the

@@ -11,7 +11,7 @@
    500 before any route runs. They are decoded with replacement characters instead, so such a
    body is simply invalid JSON (422), as behind API Gateway.
 3. Who is calling. Its events carry a fixed ``requestContext`` with no identity. A front that
-   authenticates the caller (the sandbox's API Gateway, sandbox/api_gateway.py, which verifies
+   authenticates the caller (the sandbox's API Gateway, sandbox/server/api_gateway.py, which verifies
    SigV4 signatures) puts the request context API Gateway would send under
    ``scope[REQUEST_CONTEXT]``; it is merged into the event's ``requestContext``, so
    ``context.actor_of`` reads ``identity.userArn`` as behind API Gateway's AWS_IAM auth.

@@ -298,7 +298,7 @@ def _iam_backend(account: str) -> Any:
 
 
 def caller_for_key(access_key: str, default_account: str) -> Caller:
-    """The principal whose keys signed the request (sandbox/identity.py); unknown keys are the
+    """The principal whose keys signed the request (sandbox/aws/iam/identity.py); unknown keys are the
     root of the account the request is for."""
     from .identity import principal_for_access_key
 
@@ -811,7 +811,7 @@ def enforcing() -> bool:
 
 
 # ======================================================================================
-# Into moto (installed once by sandbox/patches.py)
+# Into moto (installed by sandbox/install.py)
 # ======================================================================================
 
 _QUERY_PROTOCOLS = {"query", "ec2", "rest-xml"}
@@ -877,7 +877,10 @@ def _denied_response(response: Any, denied: Denied) -> tuple[int, dict[str, str]
     return 403, headers, body
 
 
-def _patch_call_action() -> None:
+def enforce_on_every_call() -> None:
+    """Every request to moto is authorised as AWS authorises it (the module's docstring), and a
+    denied one is AccessDenied in the service's own error format, HTTP 403.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html"""
     from moto.core.responses import BaseResponse
 
     original = BaseResponse.call_action
@@ -897,10 +900,11 @@ def _patch_call_action() -> None:
     BaseResponse.call_action = call_action
 
 
-def _patch_get_function_tags() -> None:
+def tags_only_with_list_tags() -> None:
     """GetFunction answers ``Tags`` only to a caller allowed ``lambda:ListTags`` on the function:
     "The function's tags. Lambda returns tag data only if you have explicit allow permissions for
-    lambda:ListTags." (Lambda API reference, GetFunction, response element Tags)."""
+    lambda:ListTags." (Lambda API reference, GetFunction, response element Tags).
+    https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html#API_GetFunction_ResponseSyntax"""
     from moto.awslambda import responses as lambda_responses
 
     original = lambda_responses.LambdaResponse.get_function
@@ -920,11 +924,12 @@ def _patch_get_function_tags() -> None:
     lambda_responses.LambdaResponse.get_function = get_function
 
 
-def _patch_cloudformation_managed_policy_arns() -> None:
+def attach_managed_policy_arns() -> None:
     """moto's CloudFormation ignores a role's ``ManagedPolicyArns`` (SAM puts every ``!Ref`` policy
     of a function's ``Policies`` there): attach them, as AWS does ("AWS::IAM::Role",
     ManagedPolicyArns: "A list of Amazon Resource Names (ARNs) of the IAM managed policies that you
-    want to attach to the role"). AWS managed policies that moto did not load are skipped."""
+    want to attach to the role"). AWS managed policies that moto did not load are skipped.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-role.html#cfn-iam-role-managedpolicyarns"""
     from moto.iam import models as iam_models
 
     original = iam_models.Role.create_from_cloudformation_json.__func__
@@ -941,17 +946,3 @@ def _patch_cloudformation_managed_policy_arns() -> None:
     iam_models.Role.create_from_cloudformation_json = classmethod(create)
 
 
-_INSTALLED = threading.Lock()
-_installed = False
-
-
-def install() -> None:
-    """Enforce IAM on every call to moto; GetFunction without Tags unless ListTags is allowed."""
-    global _installed
-    with _INSTALLED:
-        if _installed:
-            return
-        _patch_call_action()
-        _patch_get_function_tags()
-        _patch_cloudformation_managed_policy_arns()
-        _installed = True

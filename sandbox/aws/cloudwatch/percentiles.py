@@ -1,6 +1,6 @@
 """GetMetricData percentiles as CloudWatch computes them: ``Stat`` ``pNN`` (``p50``, ``p99``, ``p99.9``).
 
-Patch (moto 5.2.5, applied once by ``engine.apply()``): ``moto.cloudwatch.models.Statistics.
+Patch (moto 5.2.5, ``compute_percentiles``): ``moto.cloudwatch.models.Statistics.
 get_statistics_for_type`` answers only Sum, Average, Minimum, Maximum and SampleCount; a
 percentile returned None and the response failed to render. It now returns the nearest-rank
 percentile of the period's values, the rule the sandbox's alarms use (``alarms.statistic``). The
@@ -26,7 +26,9 @@ def percentile(values: list[float], percent: float) -> float | None:
     return ordered[max(1, math.ceil(percent / 100.0 * len(ordered))) - 1]
 
 
-def apply() -> None:
+def compute_percentiles() -> None:
+    """GetMetricData's percentile statistics (``p99``), nearest rank, as CloudWatch defines them.
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Percentiles"""
     from moto.cloudwatch import models
 
     original = models.Statistics.get_statistics_for_type

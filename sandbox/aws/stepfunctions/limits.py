@@ -1,6 +1,6 @@
 """Step Functions' execution limits, applied as AWS applies them (moto 5.2.5's ASL interpreter).
 
-Patches, installed once by ``install()`` (registered in sandbox/patches.py):
+Patches (installed by sandbox/install.py):
 
 - **25,000 history events per execution.** A Standard workflow's history holds at most 25,000
   events; "if the execution history reaches this quota, the execution will fail" ("Step Functions
@@ -51,21 +51,6 @@ HISTORY_LIMIT_CAUSE = f"The execution reached the maximum number of history even
 NOT_CAUGHT_BY_STATES_ALL = frozenset({"States.DataLimitExceeded", "States.Runtime"})
 NEVER_CAUGHT = frozenset({"States.Runtime"})
 
-_lock = threading.Lock()
-_installed = False
-
-
-def install() -> None:
-    """Apply the patches of this module (once)."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        _limit_history()
-        _terminal_errors()
-        _limit_task_input()
-        _parallel_branch_errors()
-        _installed = True
 
 
 # --- 25,000 events ------------------------------------------------------------------------------------
@@ -75,7 +60,9 @@ def _history_limit_details() -> Any:
     return ExecutionFailedEventDetails(error=HISTORY_LIMIT_ERROR, cause=HISTORY_LIMIT_CAUSE)
 
 
-def _limit_history() -> None:
+def limit_history() -> None:
+    """At most 25,000 history events per execution: the 25,000th is the failure (module docstring).
+    https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html"""
     from moto.stepfunctions.parser.api import HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
@@ -134,7 +121,9 @@ def _limit_history() -> None:
 
 
 # --- errors States.ALL does not catch -----------------------------------------------------------------
-def _terminal_errors() -> None:
+def terminal_errors() -> None:
+    """``States.ALL`` catches neither ``States.DataLimitExceeded`` nor ``States.Runtime``.
+    https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html"""
     from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import ErrorEqualsDecl
 
     original_eval_body = ErrorEqualsDecl._eval_body
@@ -152,7 +141,9 @@ def _terminal_errors() -> None:
 
 
 # --- a Parallel state's branch error ---------------------------------------------------------------------
-def _parallel_branch_errors() -> None:
+def parallel_branch_errors() -> None:
+    """A Parallel state fails with its branch's error, ``States.`` names included.
+    https://docs.aws.amazon.com/step-functions/latest/dg/state-parallel.html"""
     from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
     from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branches_decl
@@ -169,7 +160,9 @@ def _parallel_branch_errors() -> None:
 
 
 # --- a task's input after Parameters ---------------------------------------------------------------------
-def _limit_task_input() -> None:
+def limit_task_input() -> None:
+    """A task's input after ``Parameters`` over 256 KB is ``States.DataLimitExceeded``.
+    https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html"""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
         state_task,
         state_task_activitiy,

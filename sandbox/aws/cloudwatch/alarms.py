@@ -1,6 +1,6 @@
 """CloudWatch metric alarms that evaluate their metric and announce state changes, as AWS does.
 
-Patches (moto 5.2.5, applied once by ``engine.apply()``):
+Patches (moto 5.2.5, installed by sandbox/install.py):
 
 - ``CloudWatchBackend.put_metric_data``: a datum without ``Timestamp`` gets the sandbox clock's
   time (sandbox/clock.py) instead of the real one, and aware timestamps are stored as naive UTC as
@@ -20,7 +20,7 @@ Patches (moto 5.2.5, applied once by ``engine.apply()``):
   bus of the alarm's account and region, with AWS's detail: ``alarmName``, ``state`` and
   ``previousState`` (``value, reason, reasonData, timestamp``), ``configuration`` (``description``,
   ``metrics[].metricStat{metric{namespace,name,dimensions},period,stat}``) and ``resources =
-  [alarm ARN]``. Rules route it like any event (sandbox/eventbus.py). The state timestamp is the
+  [alarm ARN]``. Rules route it like any event (sandbox/aws/events/delivery.py). The state timestamp is the
   sandbox clock's.
 
 Evaluation (``evaluate()``, a pure function; ``EVALUATOR`` runs it):
@@ -71,7 +71,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from .clock import CLOCK
+from ...clock import CLOCK
 
 log = logging.getLogger("sandbox.alarms")
 
@@ -545,11 +545,15 @@ def _stamp(value: Any) -> float:
 
 
 # --- the patches -----------------------------------------------------------------------------------------
-def apply() -> None:
+def evaluate_alarms() -> None:
+    """Metric alarms evaluated from their data as it arrives, with AWS's initial state
+    (INSUFFICIENT_DATA), and each state change announced as a "CloudWatch Alarm State Change" event
+    on the default bus; GetMetricStatistics matches dimensions exactly (see the module's docstring).
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html,
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html"""
     from moto.cloudwatch import models as cw
 
-    from . import eventbus
-    from .engine import ensure_started
+    from ..events import delivery
 
     original_update_state = cw.Alarm.update_state
 
@@ -567,7 +571,7 @@ def apply() -> None:
             return
         account, region = _account_region(self)
         try:
-            eventbus.put_event(
+            delivery.put_event(
                 account,
                 region,
                 source="aws.cloudwatch",
@@ -599,7 +603,6 @@ def apply() -> None:
             alarm.state_value = "INSUFFICIENT_DATA"
             alarm.state_reason = "Unchecked: Initial alarm creation"
             alarm.state_updated_timestamp = _naive_utc(CLOCK.now())
-        ensure_started()
         EVALUATOR.changed(alarm.alarm_arn)
         return alarm
 
@@ -633,7 +636,6 @@ def apply() -> None:
             for sample in samples_from(datum):
                 INDEX.add(key, sample)
             keys.add(key)
-        ensure_started()
         EVALUATOR.data_arrived(keys)
 
     cw.CloudWatchBackend.put_metric_data = put_metric_data

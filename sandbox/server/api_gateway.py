@@ -1,10 +1,10 @@
 """API Gateway in front of the local API: who is calling (AWS_IAM), the 10 MB payload, the 29 s timeout.
 
-``ApiGateway`` wraps the API's ASGI app (sandbox/server.py serves it under uvicorn) and applies
+``ApiGateway`` wraps the API's ASGI app (sandbox/server/serve.py serves it under uvicorn) and applies
 what API Gateway applies to a REST API before and around its Lambda integration:
 
 - **AWS_IAM authorization.** A request signed with Signature Version 4 by a sandbox IAM user or an
-  ``sts:AssumeRole`` session (sandbox/identity.py) is verified as API Gateway verifies it: the
+  ``sts:AssumeRole`` session (sandbox/aws/iam/identity.py) is verified as API Gateway verifies it: the
   signature is computed again with botocore's ``SigV4Auth`` from the request as received and the
   caller's secret key, and compared. A wrong signature is a 403 with API Gateway's body
   ``{"message": "The request signature we calculated does not match ..."}``; a session's request
@@ -39,7 +39,7 @@ from typing import Any
 
 from promoter.api.local import REQUEST_CONTEXT
 
-from .identity import Principal, principal_for_access_key
+from ..aws.iam.identity import Principal, principal_for_access_key
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway REST API payload quota: 10 MB
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's default (and, for edge APIs, maximum) integration timeout

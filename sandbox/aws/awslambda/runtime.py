@@ -64,7 +64,6 @@ class _Hold:
 
 
 HOLD = _Hold()
-_LOCK = HOLD  # the name tests used when invocations ran one at a time
 
 
 @dataclass
@@ -117,7 +116,8 @@ STDOUT: _ThreadStdout | None = None
 def install_stdout_capture() -> None:
     """Put the per-thread capture in front of ``sys.stdout``, again if something replaced it since:
     pytest's capture sets ``sys.stdout`` anew at every test phase, and a handler's prints must
-    still reach its log. Called before every invocation."""
+    still reach its log. Called before every invocation. Lambda sends each invocation's output to
+    its own log stream: https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html"""
     global STDOUT
     if STDOUT is None:
         STDOUT = _ThreadStdout(sys.stdout)
@@ -245,7 +245,9 @@ ENVIRON: ThreadEnviron | None = None
 def install_environ() -> None:
     """Replace ``os.environ`` (once) by a ``ThreadEnviron`` over the real one; ``os.getenv`` reads
     ``os.environ``, so it follows. boto3's default session is dropped so that it is rebuilt on the
-    new mapping (botocore binds the environment it reads when a session is made)."""
+    new mapping (botocore binds the environment it reads when a session is made). Each Lambda
+    execution environment has its own variables:
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html"""
     global ENVIRON
     if ENVIRON is None:
         ENVIRON = ThreadEnviron(os.environ)
@@ -253,11 +255,6 @@ def install_environ() -> None:
         boto3 = sys.modules.get("boto3")
         if boto3 is not None:
             boto3.DEFAULT_SESSION = None
-
-
-def install() -> None:
-    install_stdout_capture()
-    install_environ()
 
 
 def _environment(values: dict[str, str]) -> Any:

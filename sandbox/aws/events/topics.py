@@ -1,12 +1,9 @@
 """EventBridge delivers to SNS topic targets, and refuses topics whose key it may not use, as AWS does.
 
-Patch (moto 5.2.5, applied once by ``engine.apply()`` after sandbox/eventbus.py):
-
-- ``moto.events.models.Rule.send_to_targets``: moto's own code skips a target that is an SNS topic
-  (it handles logs, SQS, buses and API destinations only). The patched method publishes the event
-  (or the target's ``Input``/``InputPath``/``InputTransformer`` result) to the topic through moto's
-  SNS backend, so moto's subscriptions (SQS, Lambda, HTTP) receive it with the SNS envelope, and
-  leaves every other target to the method it wraps.
+moto's own code skips a target that is an SNS topic. sandbox/aws/events/delivery.py hands SNS
+targets to ``publish_to_topic``, which publishes the event (or the target's
+``Input``/``InputPath``/``InputTransformer`` result) through moto's SNS backend, so moto's
+subscriptions (SQS, Lambda, HTTP) receive it with the SNS envelope.
 
 AWS behaviour reproduced: a topic with server-side encryption needs its KMS key to let the event
 source use it. "Enable compatibility between event sources from AWS services and encrypted topics"
@@ -22,15 +19,9 @@ conditions in the key policy, grants, and the target's RetryPolicy and dead-lett
 
 from __future__ import annotations
 
-import copy
 import fnmatch
 import json
-import logging
 from typing import Any
-
-from .eventbus import DISPATCHER, aws_event, target_input
-
-log = logging.getLogger("sandbox.sns_delivery")
 
 AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 EVENTS_PRINCIPAL = "events.amazonaws.com"
@@ -85,27 +76,3 @@ def publish_to_topic(topic_arn: str, payload: Any) -> str:
         raise KeyRefused(f"KMS key {topic.kms_master_key_id} does not allow {EVENTS_PRINCIPAL}; topic {topic_arn}")
     message = payload if isinstance(payload, str) else json.dumps(payload)
     return backend.publish(message, arn=topic_arn)
-
-
-def apply() -> None:
-    from moto.events import models as events_models
-
-    wrapped = events_models.Rule.send_to_targets
-
-    def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
-        topics = [t for t in self.targets if _is_topic(t)]
-        others = [t for t in self.targets if not _is_topic(t)]
-        if others:
-            view = copy.copy(self)  # the wrapped method iterates self.targets: give it the rest only
-            view.targets = others
-            wrapped(view, original_event, transform_input)
-        if not topics or self.state == "DISABLED" or not self.event_pattern.matches_event(original_event):
-            return
-        event = aws_event(original_event, self.account_id)
-        for target in topics:
-            payload = target_input(target, event, original_event) if transform_input else event
-            arn = target["Arn"]
-            label = f"rule {self.name} -> {arn}"
-            DISPATCHER.submit(label, lambda arn=arn, payload=payload: publish_to_topic(arn, payload))
-
-    events_models.Rule.send_to_targets = send_to_targets

@@ -2,12 +2,13 @@
 
     python -m sandbox.server [--aws-port 4566] [--api-port 8080] [--time-scale 1]
 
-- ``http://127.0.0.1:4566`` is moto (``ThreadedMotoServer``) running in this process, so the
-  patches of sandbox/patches.py apply: a Python zip runs when invoked, aliases keep RevisionIds,
+- ``http://127.0.0.1:4566`` is moto (``ThreadedMotoServer``) running in this process, started the
+  way ``Sandbox`` starts ``mock_aws`` (``sandbox.core.start_local_aws``), so the patches of
+  sandbox/install.py apply: a Python zip runs when invoked, aliases keep RevisionIds,
   state machines execute. Use it from any AWS SDK or ``aws --endpoint-url``.
 - template.yaml is deployed into it, as ``sam deploy`` would (sandbox/deploy.py).
 - ``http://127.0.0.1:8080`` serves the API routes (``promoter.api.build_app``) through Powertools'
-  ``HttpResolverLocal`` under uvicorn, behind the sandbox's API Gateway (sandbox/api_gateway.py):
+  ``HttpResolverLocal`` under uvicorn, behind the sandbox's API Gateway (sandbox/server/api_gateway.py):
   a request SigV4-signed with the keys of a sandbox IAM user or role session is verified and
   recorded with that caller's ARN as the actor (AWS_IAM); unsigned requests, and keys the sandbox
   does not know (``testing``), are served with the actor ``local``. Bodies over 10 MB are a 413,
@@ -30,11 +31,9 @@ import warnings
 from pathlib import Path
 from typing import IO, Any
 
-from . import patches
-from .core import FAKE_CREDENTIALS, FUNCTION_ENV
-from .deploy import deploy
+from ..core import FAKE_CREDENTIALS, FUNCTION_ENV, start_local_aws, stop_local_aws
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_AWS_PORT = 4566
 DEFAULT_API_PORT = 8080
 READY_LINE = "sandbox ready"
@@ -137,11 +136,16 @@ class SandboxServer:
             warnings.filterwarnings("ignore", message="Tried to parse", category=UserWarning)
         os.environ.pop("AWS_PROFILE", None)  # never reach a real account from here
         os.environ.update(self.environment() | FUNCTION_ENV)
-        patches.apply(self.time_scale, FUNCTION_ENV | self.environment())
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
         self._moto = ThreadedMotoServer(ip_address=self.host, port=self.aws_port, verbose=False)
-        self._moto.start()
-        self.outputs = deploy(self.stack_name, self.region, template_path=self.template)
+        self.outputs = start_local_aws(
+            self._moto,
+            time_scale=self.time_scale,
+            function_env=FUNCTION_ENV | self.environment(),
+            stack_name=self.stack_name,
+            region=self.region,
+            template=self.template,
+        )
         os.environ.update(self.api_settings())
 
     def api_settings(self) -> dict[str, str]:
@@ -217,12 +221,8 @@ class SandboxServer:
         self.stop_aws()
 
     def stop_aws(self) -> None:
-        from . import engine
-
-        engine.stop()  # no schedule, alarm or delivery thread may fire into a stopped server
-        if self._moto is not None:
-            self._moto.stop()
-            self._moto = None
+        stop_local_aws(self._moto)  # threads first: nothing may fire into a stopped server
+        self._moto = None
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -467,11 +467,3 @@ def main(argv: list[str] | None = None) -> int:
         pass
     print("sandbox stopped", flush=True)
     return 0
-
-
-if __name__ == "__main__":
-    status = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Everything is stopped; skip the interpreter's teardown of moto's state (seconds of freeing).
-    os._exit(status)

@@ -4,7 +4,7 @@ dev and staging are aliases of ``checkout`` in the control plane's account A; pr
 ``checkout`` function in account B (its own role, environment variables and memory), reached
 through the role that templates/target-account.yaml creates there. Version 2 goes dev -> staging
 -> prod; prod ends on a new version of its own function with the same CodeSha256, and its
-configuration untouched. Run alone: ``python -m sandbox.demo_pipeline``.
+configuration untouched. Run alone: ``python -m sandbox.demo.pipeline``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .multi_account import AccountSession, deploy_target_account
-from .server import ServerProcess, client_environment, endpoint_session, promoter_command
-from .targets import MANAGED_TAGS, ROLE_POLICY, SAMPLE_HANDLER, Targets, zip_source
+from ..fixtures.accounts import AccountSession, deploy_target_account
+from ..fixtures.targets import MANAGED_TAGS, ROLE_POLICY, SAMPLE_HANDLER, Targets, zip_source
+from ..server import ServerProcess, client_environment, endpoint_session, promoter_command
 
 ACCOUNT_A, ACCOUNT_B = "123456789012", "222222222222"
 EXTERNAL_ID = "checkout-prod-51c0"

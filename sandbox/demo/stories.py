@@ -23,9 +23,9 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from .demo_pipeline import story as pipeline_story  # story 3: a two-account pipeline
-from .server import ServerProcess, client_environment, endpoint_session, promoter_command
-from .targets import Targets
+from ..fixtures.targets import Targets
+from ..server import ServerProcess, client_environment, endpoint_session, promoter_command
+from .pipeline import story as pipeline_story  # story 3: a two-account pipeline
 
 TIME_SCALE = 30.0  # a 60 s bake lasts 2 s
 FUNCTION, ALIAS, ALARM = "orders", "live", "orders-errors"
@@ -234,7 +234,3 @@ def main() -> int:
         f"story 2 watch exit {broken_code} (10 = ROLLED_BACK)"
     )
     return 0 if ok else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """EventBridge Scheduler (and EventBridge schedule rules) fire on the sandbox clock, as AWS does.
 
-Patches (moto 5.2.5, applied once by ``engine.apply()``):
+Patches (moto 5.2.5, installed by sandbox/install.py):
 
 - ``EventBridgeSchedulerBackend.create_schedule`` / ``update_schedule``: validate the expression
   and time zone as AWS does (``ValidationException: Invalid Schedule Expression <expr>.``; the
@@ -55,7 +55,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .clock import CLOCK
+from ..clock import CLOCK
+from ..dispatch import DISPATCHER
 
 log = logging.getLogger("sandbox.scheduler")
 
@@ -255,7 +256,7 @@ def render_input(text: str | None, *, schedule_arn: str, scheduled_time: float) 
 
 
 def invoke_target(target: dict[str, Any], payload: str, label: str) -> None:
-    from . import eventbus
+    from .events import delivery
 
     arn = str(target.get("Arn", ""))
     parts = arn.split(":")
@@ -264,13 +265,13 @@ def invoke_target(target: dict[str, Any], payload: str, label: str) -> None:
         return
     service, region, account = parts[2], parts[3], parts[4]
     if service == "lambda":
-        eventbus.deliver("lambda", arn, payload, account, region, label)
+        delivery.deliver("lambda", arn, payload, account, region, label)
     elif service == "states":
-        eventbus.deliver("states", arn, payload, account, region, label)
+        delivery.deliver("states", arn, payload, account, region, label)
     elif service == "sqs":
         from moto.sqs.models import sqs_backends
 
-        eventbus.DISPATCHER.submit(
+        DISPATCHER.submit(
             label,
             lambda: sqs_backends[account][region].send_message(queue_name=parts[5], message_body=payload),
         )
@@ -456,11 +457,12 @@ def validate(expression: str | None, timezone: str | None) -> None:
         raise ValidationException(f"Invalid Schedule Expression {expression}.") from None
 
 
-def apply() -> None:
+def fire_schedules() -> None:
+    """EventBridge Scheduler schedules and EventBridge schedule rules fire on the sandbox clock, their
+    expressions validated as AWS validates them (see the module's docstring).
+    https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html"""
     from moto.events import models as events_models
     from moto.scheduler import models as scheduler_models
-
-    from .engine import ensure_started
 
     backend_class = scheduler_models.EventBridgeSchedulerBackend
     original_create = backend_class.create_schedule
@@ -470,7 +472,6 @@ def apply() -> None:
         validate(kwargs.get("schedule_expression"), kwargs.get("schedule_expression_timezone"))
         schedule = original_create(self, *args, **kwargs)
         _anchor(schedule)
-        ensure_started()
         SCHEDULER.wake()
         return schedule
 
@@ -478,7 +479,6 @@ def apply() -> None:
         validate(kwargs.get("schedule_expression"), kwargs.get("schedule_expression_timezone"))
         schedule = original_update(self, *args, **kwargs)
         _anchor(schedule)
-        ensure_started()
         SCHEDULER.wake()
         return schedule
 
@@ -502,7 +502,6 @@ def apply() -> None:
         if expression:
             rule._sandbox_anchor = CLOCK.now()
             rule._sandbox_cursor = None
-            ensure_started()
             SCHEDULER.wake()
         return rule
 

@@ -1,0 +1,105 @@
+"""A function's code, as Lambda hands it out: GetFunction's download URL and an image's digest.
+
+These carry one artifact between functions (pipelines): the control plane reads a version's code
+from one function and writes it into another, in this account or in another.
+"""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from ...clock import CLOCK
+
+URL_SECONDS = 600  # GetFunction's Code.Location is valid for 10 minutes in AWS (on the sandbox clock)
+
+
+class CodeServer:
+    """Serves function zips at ``/lambda-code/<sha256 hex>?expires=<epoch>`` on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self._blobs: dict[str, bytes] = {}
+        self._server: ThreadingHTTPServer | None = None
+        self._lock = threading.Lock()
+
+    def url_for(self, code: bytes, digest: str) -> str:
+        with self._lock:
+            self._blobs[digest] = code
+            if self._server is None:
+                self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+                self._server.daemon_threads = True
+                threading.Thread(target=self._server.serve_forever, daemon=True, name="sandbox-code-urls").start()
+            port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}/lambda-code/{digest}?expires={int(CLOCK.now()) + URL_SECONDS}"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        blobs = self._blobs
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                path, _, query = self.path.partition("?")
+                digest = path.rsplit("/", 1)[-1]
+                expires = dict(p.partition("=")[::2] for p in query.split("&") if p).get("expires", "0")
+                if not expires.isdigit() or int(expires) < CLOCK.now():
+                    self._answer(403, b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>")
+                elif digest not in blobs:
+                    self._answer(404, b"<Error><Code>NoSuchKey</Code></Error>")
+                else:
+                    self._answer(200, blobs[digest], "application/zip")
+
+            def _answer(self, status: int, body: bytes, kind: str = "application/xml") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:  # quiet
+                pass
+
+        return Handler
+
+
+CODE_SERVER = CodeServer()
+
+
+def serve_code_locations() -> None:
+    """GetFunction's ``Code.Location`` is a short-lived URL (10 minutes) that a plain HTTP GET without
+    credentials fetches, as on AWS; moto answers an ``awslambda-<region>-tasks.s3`` URL that nothing
+    serves. A small HTTP server on 127.0.0.1 in this process serves the version's zip, in
+    ``mock_aws`` and in server mode, from boto3, ``aws lambda get-function`` or curl.
+    https://docs.aws.amazon.com/lambda/latest/api/API_FunctionCodeLocation.html"""
+    import hashlib
+
+    from moto.awslambda import models as lambda_models
+
+    original = lambda_models.LambdaFunction.get_code
+
+    def get_code(self: Any) -> dict[str, Any]:
+        answer = original(self)
+        code = getattr(self, "code_bytes", b"")
+        if "Location" in answer.get("Code", {}) and code:
+            answer["Code"]["Location"] = CODE_SERVER.url_for(code, hashlib.sha256(code).hexdigest())
+        return answer
+
+    lambda_models.LambdaFunction.get_code = get_code
+
+
+def image_digests_as_code_sha() -> None:
+    """An image function's CodeSha256 is its image digest, as on AWS: with moto's ECR stub it was the
+    SHA-256 of the ImageUri *string*. An ImageUri pinned by digest (``repo@sha256:<hex>``) gets
+    ``<hex>``, so the same image gives the same CodeSha256 in two functions.
+    https://docs.aws.amazon.com/lambda/latest/api/API_FunctionConfiguration.html#lambda-Type-FunctionConfiguration-CodeSha256"""
+    from moto import settings
+    from moto.awslambda import models as lambda_models
+
+    original = lambda_models.LambdaFunction._set_function_code
+
+    def set_function_code(self: Any, updated_spec: dict[str, Any]) -> None:
+        original(self, updated_spec)
+        uri = updated_spec.get("ImageUri") or ""
+        if settings.lambda_stub_ecr() and "@sha256:" in uri and not updated_spec.get("DryRun"):
+            self.code_sha_256 = uri.split("@sha256:", 1)[1]
+
+    lambda_models.LambdaFunction._set_function_code = set_function_code

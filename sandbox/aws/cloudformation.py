@@ -1,0 +1,133 @@
+"""CloudFormation creates the template's resources as AWS does (template.yaml deployed itself).
+
+moto's CloudFormation creates most resource types; these patches fill the gaps lambda-promoter's
+templates hit. sandbox/deploy.py packages and translates the template as ``sam deploy`` does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from moto.awslambda import models as lambda_models
+from moto.stepfunctions import models as sfn_base
+from moto.stepfunctions import responses as sfn_responses
+
+
+def keep_function_properties() -> None:
+    """A CloudFormation ``AWS::Lambda::Function`` keeps its Layers, Architectures and Tags, as AWS
+    creates it (moto dropped them, so a tagged target or the layer's code went missing).
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html"""
+    original = lambda_models.LambdaFunction.create_from_cloudformation_json.__func__
+
+    def create(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any):
+        fn = original(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
+        props = cloudformation_json["Properties"]
+        if props.get("Layers"):
+            arns = [layer if isinstance(layer, str) else layer.arn for layer in props["Layers"]]
+            fn.layers = fn._get_layers_data(arns)
+        if props.get("Architectures"):
+            fn.architectures = props["Architectures"]
+        tags = props.get("Tags") or []
+        fn.tags = tags if isinstance(tags, dict) else {t["Key"]: t["Value"] for t in tags}
+        return fn
+
+    lambda_models.LambdaFunction.create_from_cloudformation_json = classmethod(create)
+
+
+def create_schedule_groups() -> None:
+    """``AWS::Scheduler::ScheduleGroup`` is created in moto's Scheduler (moto's CloudFormation lacks
+    the type); ``!Ref`` gives its name, ``!GetAtt Arn`` its ARN.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-scheduler-schedulegroup.html"""
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.scheduler.models import scheduler_backends
+
+    class ScheduleGroupResource(CloudFormationModel):
+        def __init__(self, group: Any) -> None:
+            self.group = group
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.group.name
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::Scheduler::ScheduleGroup"
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return "Name"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return attr == "Arn"
+
+        def get_cfn_attribute(self, attribute_name: str) -> str:
+            return self.group.arn
+
+        @classmethod
+        def create_from_cloudformation_json(  # type: ignore[override]
+            cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any
+        ) -> ScheduleGroupResource:
+            name = cloudformation_json.get("Properties", {}).get("Name", resource_name)
+            return cls(scheduler_backends[account_id][region_name].create_schedule_group(name, tags=[]))
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
+def ref_names_and_arns() -> None:
+    """``!Ref`` of an event bus gives its name and of a layer version its ARN, as AWS documents
+    (moto gave the object itself).
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-events-eventbus.html#aws-resource-events-eventbus-return-values,
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-layerversion.html#aws-resource-lambda-layerversion-return-values"""
+    from moto.events import models as events_models
+
+    events_models.EventBus.physical_resource_id = property(lambda self: self.name)
+    lambda_models.LayerVersion.physical_resource_id = property(lambda self: self.arn)
+
+
+def executable_state_machines() -> None:
+    """A CloudFormation ``AWS::StepFunctions::StateMachine`` is created in the backend that executes,
+    with its ``DefinitionSubstitutions`` applied as AWS applies them (moto created it where it
+    cannot execute, and ignored the substitutions).
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-stepfunctions-statemachine.html#cfn-stepfunctions-statemachine-definitionsubstitutions"""
+    def create_state_machine(
+        cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any
+    ):
+        props = cloudformation_json["Properties"]
+        substitutions = props.get("DefinitionSubstitutions") or {}
+        definition = re.sub(
+            r"\$\{([A-Za-z0-9_]+)\}",
+            lambda m: str(substitutions.get(m.group(1), m.group(0))),
+            props.get("DefinitionString", ""),
+        )
+        return sfn_responses.get_backend(account_id, region_name).create_state_machine(
+            props.get("StateMachineName", resource_name),
+            definition,
+            props.get("RoleArn", ""),
+            tags=sfn_base.cfn_to_api_tags(props.get("Tags", [])),
+        )
+
+    sfn_base.StateMachine.create_from_cloudformation_json = classmethod(create_state_machine)
+
+
+def import_rest_api_bodies() -> None:
+    """A CloudFormation ``AWS::ApiGateway::RestApi`` gets the methods of its OpenAPI ``Body``, as AWS
+    imports it (moto ignored it, and the Deployment SAM adds failed with "The REST API doesn't
+    contain any methods").
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-restapi.html#cfn-apigateway-restapi-body"""
+    from moto.apigateway import models as apigateway_models
+
+    original = apigateway_models.RestAPI.create_from_cloudformation_json.__func__
+
+    def create(cls: Any, name: str, cloudformation_json: dict, account_id: str, region: str, **kw: Any):
+        api = original(cls, name, cloudformation_json, account_id, region, **kw)
+        body = cloudformation_json["Properties"].get("Body")
+        if isinstance(body, dict) and str(body.get("openapi", "")).startswith("3"):
+            backend = apigateway_models.apigateway_backends[account_id][region]
+            backend.put_rest_api(api.id, body, fail_on_warnings=False, mode="overwrite")
+        return api
+
+    apigateway_models.RestAPI.create_from_cloudformation_json = classmethod(create)

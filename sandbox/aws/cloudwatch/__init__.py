@@ -1,0 +1,1 @@
+"""CloudWatch: metric alarms, and the percentile statistics of GetMetricData."""

@@ -1,0 +1,1 @@
+"""EventBridge: delivery to targets, SNS topics among them, and reserved sources."""

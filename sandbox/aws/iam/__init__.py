@@ -1,0 +1,1 @@
+"""IAM and STS: who is calling (identity), and what they may do (policy)."""

@@ -1,0 +1,1 @@
+"""Step Functions: executions (error names, time) and their limits."""

@@ -1,0 +1,105 @@
+"""The sandbox's one entry point into moto: every patch, in order, once per process.
+
+``install(time_scale, function_env)`` applies ``PATCHES`` the first time it is called in a process,
+then (every time) sets what every sandboxed function sees and restarts the background threads
+(sandbox/workers.py) on the clock at ``time_scale``. ``Sandbox`` (in-process) and the server of
+``make sandbox`` both start through ``sandbox.core.start_local_aws``, which calls it.
+
+Each patch is a function of the module of the AWS service it fakes (sandbox/aws/<service>), named
+for the AWS behaviour it reproduces, with a docstring that cites AWS's documentation for it.
+The order matters where two patches touch one call: the Lambda runtime's per-invocation stdout
+and environment come before any function runs; IAM comes last, so it authorises every request
+before any other patch's code sees it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from . import workers
+from .aws import cloudformation, dynamodb, scheduler
+from .aws.awslambda import code, invoke, runtime, versions
+from .aws.cloudwatch import alarms, percentiles
+from .aws.events import delivery
+from .aws.iam import policy
+from .aws.stepfunctions import execution, limits
+from .clock import CLOCK
+
+Patch = Callable[[], None]
+
+
+def run_the_protocol_on_the_sandbox_clock() -> None:
+    """Bakes and watch windows are Step Functions timeouts, which the sandbox speeds up; the
+    promotion protocol measures how long a paused hold has held with ``promoter.clock.now``, so it
+    reads the same scaled clock (on AWS both are real time: https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html)."""
+    from promoter import clock
+
+    clock.now = CLOCK.datetime
+
+
+PATCHES: tuple[Patch, ...] = (
+    # Lambda
+    runtime.install_stdout_capture,
+    runtime.install_environ,
+    invoke.run_own_code,
+    invoke.route_invokes,
+    invoke.report_unhandled_errors,
+    invoke.resolve_function_names,
+    versions.keep_alias_revisions,
+    versions.answer_alias_reads_200,
+    versions.check_publish_precondition,
+    code.serve_code_locations,
+    code.image_digests_as_code_sha,
+    # EventBridge
+    delivery.deliver_to_targets,
+    delivery.refuse_reserved_sources,
+    # CloudWatch
+    percentiles.compute_percentiles,
+    alarms.evaluate_alarms,
+    # EventBridge Scheduler
+    scheduler.fire_schedules,
+    # Step Functions
+    execution.name_sdk_errors,
+    execution.name_executions,
+    execution.scale_time,
+    limits.limit_history,
+    limits.terminal_errors,
+    limits.limit_task_input,
+    limits.parallel_branch_errors,
+    run_the_protocol_on_the_sandbox_clock,
+    # CloudFormation (and the API Gateway and IAM resources it creates)
+    cloudformation.keep_function_properties,
+    cloudformation.ref_names_and_arns,
+    cloudformation.create_schedule_groups,
+    cloudformation.executable_state_machines,
+    cloudformation.import_rest_api_bodies,
+    policy.attach_managed_policy_arns,
+    # DynamoDB
+    dynamodb.atomic_conditional_writes,
+    dynamodb.reads_between_writes,
+    # IAM, last: it authorises every request before the rest sees it
+    policy.enforce_on_every_call,
+    policy.tags_only_with_list_tags,
+)
+
+_lock = threading.Lock()
+_installed = False
+
+
+def install(time_scale: float = 1.0, function_env: dict[str, str] | None = None) -> None:
+    """Patch moto (once per process), then set every function's extra environment and (re)start the
+    background threads at ``time_scale``."""
+    global _installed
+    with _lock:
+        if not _installed:
+            for patch in PATCHES:
+                patch()
+            _installed = True
+        invoke.FUNCTION_ENV.clear()
+        invoke.FUNCTION_ENV.update(function_env or {})
+    workers.start(time_scale)
+
+
+def installed() -> bool:
+    return _installed
