@@ -230,6 +230,7 @@ def test_a_function_calls_aws_with_its_execution_role(aws: None) -> None:
         Runtime="python3.13",
         Role=role,
         Handler="app.handler",
+        Timeout=30,  # its cold boto3 import on a busy 2-core machine can outlast Lambda's default 3 s
         Code={"ZipFile": zip_source(WHO_AM_I)},
     )
 

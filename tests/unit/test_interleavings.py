@@ -565,11 +565,7 @@ def run_one(seed: int, fault_rate: float | None = None) -> Run:
 
 # Violations this harness found that are not fixed yet: a run with only these is an expected
 # failure (xfail, reason named), any other violation fails the test.
-KNOWN: dict[str, str] = {
-    "announced_twice": "the write that makes the record final announces all that is left in the outbox, "
-    "including a change whose writer is between its own write and its PutEvents (consumers drop the "
-    "repeated sequence)",
-}
+KNOWN: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("seed", range(FIRST_SEED, FIRST_SEED + RUNS))

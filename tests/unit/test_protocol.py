@@ -238,12 +238,22 @@ def test_a_status_change_is_announced_once_though_another_writer_wrote_before_it
     ]
 
 
-def test_a_change_whose_writer_died_before_its_put_is_announced_by_the_final_write(world: World) -> None:
+def test_a_change_whose_writer_died_before_its_put_is_announced_once_by_the_reconciler(world: World) -> None:
+    """The final write announces only its own change: another writer's may be between its write and
+    its put (it announces it itself). One whose writer died is the reconciler's, after the lease."""
     world.start()
     world.fakes.calls.fail("events.put", Crash("Prepare's Lambda timed out"))  # RUNNING is not sent
     world.run()  # Prepare failed: Rollback (no status change), then Finalize makes it FAILED
     assert world.record.status is Status.FAILED
-    assert [a["status"] for a in world.fakes.events.announced] == ["PENDING", "RUNNING", "FAILED"]
+    announced = lambda: [a["status"] for a in world.fakes.events.announced]  # noqa: E731
+    assert announced() == ["PENDING", "FAILED"]
+    assert [c.status for c in world.record.unannounced] == [Status.RUNNING]
+    assert world.service.reconcile() == []  # its writer may still be running: not yet
+    world.clock.advance(900)
+    assert world.service.reconcile() == [{"promotion_id": world.promotion_id, "action": "announced"}]
+    assert announced() == ["PENDING", "FAILED", "RUNNING"]  # consumers order by sequence
+    pending, failed, running = (a["sequence"] for a in world.fakes.events.announced)
+    assert pending < running < failed
     assert world.record.unannounced == []
 
 

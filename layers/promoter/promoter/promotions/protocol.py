@@ -6,9 +6,10 @@
   target in the same step. A final status never changes again.
 - **Status changes** go to an outbox in the record and are announced on the bus after the write
   by the writer that made them. Another writer announces a change only once its writer can no
-  longer be running (``ANNOUNCE_LEASE_SECONDS``, it died between its write and its put), and the
-  write that makes the record final announces all that is left, since nobody writes after it
-  (at least once; ``sequence`` lets consumers drop the repeats a crash can cause).
+  longer be running (``ANNOUNCE_LEASE_SECONDS``, it died between its write and its put); on a
+  final record, which nobody writes again, the reconciler does (``announce_orphans``). So each
+  change is announced once unless its writer crashed between its put and dropping it from the
+  outbox (then twice; ``sequence`` lets consumers drop the repeat).
 - **Alias writes** are claimed in the record first (``AliasWriter``). The write carries the
   RevisionId last confirmed; when it is refused, the alias is read once and judged against every
   writer's claims: a state some writer of this promotion claimed is ours (adopted), a change that
@@ -118,17 +119,13 @@ class Records:
 
     def announce(self, promotion: Promotion, made: list[int] | None = None) -> None:
         """Put pending status changes on the bus, then drop them from the outbox: all of them, or
-        (after a write) those the write ``made``, those whose writer died, and all if it made the
-        record final."""
+        (after a write) those the write ``made`` and those whose writer died. Not another live
+        writer's: it is between its write and its put, and announces them itself."""
         now, mine = clock.now(), set(made or ())
-        finished = any(c.sequence in mine and c.status.is_final for c in promotion.unannounced)
         pending = [
             c
             for c in promotion.unannounced
-            if made is None
-            or finished
-            or c.sequence in mine
-            or (now - c.at).total_seconds() >= ANNOUNCE_LEASE_SECONDS
+            if made is None or c.sequence in mine or (now - c.at).total_seconds() >= ANNOUNCE_LEASE_SECONDS
         ]
         if not pending:
             return
