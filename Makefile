@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv checkov demo sandbox test test-fast lint validate build lock bench openapi clean
+.PHONY: venv checkov demo sandbox test test-fast lint typecheck validate build lock bench openapi clean
 
 $(STAMP): requirements.txt requirements-dev.txt layers/promoter/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,9 +48,16 @@ test: $(STAMP) $(CHECKOV_STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit -m "not slow"
 
-## lint: ruff
-lint: $(STAMP)
+## lint: the type check, ruff's checks and ruff's formatting (checked, not applied); the same
+##       commands as .pre-commit-config.yaml
+lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## typecheck: mypy, strict on the layer (layers/promoter/promoter), the defaults on functions/ and
+##            promoter_cli/ (settings: pyproject.toml's [tool.mypy])
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 ## validate: SAM and cfn-lint on the template
 validate: $(STAMP)

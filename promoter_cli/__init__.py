@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
+CHECKOUT_PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
-def _version() -> str:
+
+def _version(checkout: Path = CHECKOUT_PYPROJECT) -> str:
     """pyproject.toml's version: read from the checkout when this is one (the development install,
     ``python -m promoter_cli``), else from the installed distribution's metadata."""
-    checkout = Path(__file__).resolve().parent.parent / "pyproject.toml"
     if checkout.is_file():
         import tomllib
 

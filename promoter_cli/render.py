@@ -145,13 +145,13 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], style: Style = 
                     cells.append(Text(str(v)))
             drawn.add_row(*cells)
         return drawn
-    cells = [[("-" if v is None or v == "" else str(v)) for v in row] for row in rows]
+    texts = [[("-" if v is None or v == "" else str(v)) for v in row] for row in rows]
     widths = [len(h) for h in headers]
-    for row in cells:
-        for i, value in enumerate(row):
+    for line in texts:
+        for i, value in enumerate(line):
             widths[i] = max(widths[i], len(value))
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in texts]
     return "\n".join(lines)
 
 
@@ -227,7 +227,7 @@ def traffic_line(p: dict[str, Any], style: Style) -> Any:
 
 
 def step_rows(p: dict[str, Any], style: Style) -> list[list[Any]]:
-    rows = []
+    rows: list[list[Any]] = []
     current = p.get("current_step")
     for step in p.get("steps") or []:
         index = step.get("index", len(rows))

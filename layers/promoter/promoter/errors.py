@@ -4,6 +4,8 @@ The class name is the contract: Lambda reports it as ``errorType`` and the ASL `
 matches on it, so renaming a class is a breaking change.
 """
 
+from typing import Any
+
 
 class PromoterError(Exception):
     """Base class. ``status_code`` is what the HTTP API answers."""
@@ -16,8 +18,8 @@ class PromoterError(Exception):
         self.field = field
         self.details = details
 
-    def to_dict(self) -> dict:
-        body: dict = {"error": type(self).__name__, "message": self.message}
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"error": type(self).__name__, "message": self.message}
         if self.field:
             body["field"] = self.field
         body.update(self.details)

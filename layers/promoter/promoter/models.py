@@ -275,8 +275,10 @@ def _custom_step_count(steps: list[Step]) -> int:
 
 def _strategy_kind(value: Any) -> str:
     if isinstance(value, dict):
-        return value.get("type", "custom" if "steps" in value else "canary")
-    return getattr(value, "type", "canary")
+        kind: str = value.get("type", "custom" if "steps" in value else "canary")
+    else:
+        kind = getattr(value, "type", "canary")
+    return kind
 
 
 StrategySpec = Annotated[

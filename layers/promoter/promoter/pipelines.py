@@ -17,6 +17,7 @@ principal when ``approval_by_other``.
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
@@ -309,7 +310,7 @@ class PipelineService:
         target_config: dict[str, Any],
         source_side: TargetAdapters,
         target_side: TargetAdapters,
-    ) -> list[str]:
+    ) -> builtins.list[str]:
         """What keeps the artifact from running on the target as it ran on the source."""
         problems = []
         checks = (
@@ -340,7 +341,7 @@ class PipelineService:
         target_config: dict[str, Any],
         source_side: TargetAdapters,
         target_side: TargetAdapters,
-    ) -> list[str]:
+    ) -> builtins.list[str]:
         """The target's layers are its configuration, so they are never changed here; they must hold
         the same content (CodeSha256) as the source version's, in the same order."""
         mine = [layer["Arn"] for layer in source_config.get("Layers") or []]

@@ -83,8 +83,11 @@ def judge_counts(
         """P-value that version 1's rate is above version 2's."""
         if poisson:
             total = k1 + k2
-            return 1.0 if total == 0 else stats.binomtest(k1, total, n1 / (n1 + n2), alternative="greater").pvalue
-        return stats.fisher_exact([[k1, n1 - k1], [k2, n2 - k2]], alternative="greater").pvalue
+            if total == 0:
+                return 1.0
+            return float(stats.binomtest(k1, total, n1 / (n1 + n2), alternative="greater").pvalue)
+        table = np.array([[k1, n1 - k1], [k2, n2 - k2]])
+        return float(stats.fisher_exact(table, alternative="greater").pvalue)
 
     p_high = p_greater(c_k, c_n, s_k, s_n)
     p_low = p_greater(s_k, s_n, c_k, c_n)
@@ -162,7 +165,9 @@ def judge(spec: AnalysisSpec, window: MetricWindow, *, step: int | None = None) 
     s_inv, c_inv = _total(stable.invocations) or 0, _total(candidate.invocations) or 0
     periods = len(candidate.invocations)
 
-    def ending(verdict: StepVerdict, reason: str, metrics: list[MetricEvidence], score: float | None = None):
+    def ending(
+        verdict: StepVerdict, reason: str, metrics: list[MetricEvidence], score: float | None = None
+    ) -> StepEvidence:
         return StepEvidence(
             step=step, periods=periods, candidate_invocations=c_inv, stable_invocations=s_inv,
             score=score, verdict=verdict, reason=reason, metrics=metrics,

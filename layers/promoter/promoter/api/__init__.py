@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from aws_lambda_powertools.event_handler import HttpResolverLocal, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
-from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, Server
+from aws_lambda_powertools.event_handler.openapi.models import APIKey, APIKeyIn, SecurityScheme, Server
 
 from ..runtime import schedules_for
 from ..service import PromoterService
@@ -32,7 +32,7 @@ DESCRIPTION = (
     "steps, watch gates, promote or roll back. Every error has one body: "
     '`{"error", "message", "field", ...}`.'
 )
-SIGV4 = {
+SIGV4: dict[str, SecurityScheme] = {
     "sigv4": APIKey(
         name="Authorization",
         in_=APIKeyIn.header,
@@ -66,23 +66,36 @@ def build_app(
         local.adapt(resolver)  # Powertools' local server: no deadlock under load, no 500 on bad bytes
 
     signed = not isinstance(resolver, HttpResolverLocal) if iam_auth is None else iam_auth
-    security = {"security_schemes": SIGV4, "security": [{"sigv4": []}]} if signed else {}
+    schemes = SIGV4 if signed else None
+    security: list[dict[str, list[str]]] | None = [{"sigv4": []}] if signed else None
     documents: dict[str, str] = {}
 
+    # No return annotation: Powertools would validate the answer against it and document it.
     @resolver.get("/openapi.json", include_in_schema=False)
-    def openapi_json():  # noqa: ANN202 - no return annotation: Powertools would document Response
+    def openapi_json():  # type: ignore[no-untyped-def]  # see above
         base = base_path(resolver.current_event)
         if base not in documents:
-            documents[base] = openapi_document(resolver, base, **security)
+            documents[base] = openapi_document(resolver, base, security_schemes=schemes, security=security)
         return Response(200, content_types.APPLICATION_JSON, documents[base])
 
     resolver.enable_swagger(
-        path="/swagger", title=TITLE, version=VERSION, description=DESCRIPTION, **security
+        path="/swagger",
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        security_schemes=schemes,
+        security=security,
     )
     return resolver
 
 
-def openapi_document(resolver: ApiGatewayResolver, base: str = "", **security: object) -> str:
+def openapi_document(
+    resolver: ApiGatewayResolver,
+    base: str = "",
+    *,
+    security_schemes: dict[str, SecurityScheme] | None = None,
+    security: list[dict[str, list[str]]] | None = None,
+) -> str:
     """OpenAPI 3.1 of every route, without the schemas of Powertools' own error bodies: this API
     answers every error with ErrorBody, so documenting those would not be honest."""
     document = json.loads(
@@ -91,7 +104,8 @@ def openapi_document(resolver: ApiGatewayResolver, base: str = "", **security: o
             version=VERSION,
             description=DESCRIPTION,
             servers=[Server(url=base or "/")],
-            **security,  # type: ignore[arg-type]
+            security_schemes=security_schemes,
+            security=security,
         )
     )
     schemas = document.get("components", {}).get("schemas", {})

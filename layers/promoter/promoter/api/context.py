@@ -7,9 +7,10 @@ from typing import Any
 LOCAL_ACTOR = "local"
 
 
-def _request_context(event: Any) -> dict:
+def _request_context(event: Any) -> dict[str, Any]:
     raw = getattr(event, "raw_event", event) or {}
-    return raw.get("requestContext") or {}
+    context: dict[str, Any] = raw.get("requestContext") or {}
+    return context
 
 
 def actor_of(event: Any) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import Any, get_args
+from typing import Any, TypeVar, get_args
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
@@ -28,12 +28,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyKeyError,
     IdempotencyValidationError,
 )
-from pydantic import Tag
+from pydantic import BaseModel, Tag
 
 from ..aws.errors import ACCESS_DENIED, code_of, http_status_of, plain_message, plain_text, raw_message
 from ..errors import PromoterError, RecordConflict
@@ -42,6 +43,9 @@ from ..models import FreezeWindow, StrategySpec
 from .models import ErrorBody
 
 logger = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+ErrorT = TypeVar("ErrorT", bound=Exception)
 
 
 def union_tags(union: Any) -> frozenset[str]:
@@ -105,9 +109,15 @@ _JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
 _JSON_BRACKETS = re.compile(r"[\[\]{}]")
 
 
+def model_response(status: int, model: ModelT, headers: dict[str, str] | None = None) -> Response[ModelT]:
+    """``model`` as the body of a route that documents it (its return annotation ``Response[Model]``)."""
+    body: Any = model.model_dump(mode="json")  # the model's JSON form, which Powertools sends as is
+    return Response(status, content_types.APPLICATION_JSON, body, headers=headers)
+
+
 def error_response(
     status: int, error: str, message: str, field: str | None = None, **details: Any
-) -> Response:
+) -> Response[Any]:
     body = {"error": error, "message": message, "field": field} | {
         k: v for k, v in details.items() if v is not None
     }
@@ -117,7 +127,7 @@ def error_response(
     )
 
 
-def promoter_error_response(error: PromoterError, status: int | None = None) -> Response:
+def promoter_error_response(error: PromoterError, status: int | None = None) -> Response[Any]:
     body = error.to_dict()
     return error_response(
         status or error.status_code,
@@ -128,7 +138,7 @@ def promoter_error_response(error: PromoterError, status: int | None = None) -> 
     )
 
 
-def field_path(loc: tuple | list) -> str:
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     """('body', 'strategy', 'canary', 'weight') -> 'strategy.weight'; ('query', 'limit') -> 'query.limit'."""
     parts = [str(p) for p in loc]
     if parts and parts[0] == "body":
@@ -142,18 +152,18 @@ def field_path(loc: tuple | list) -> str:
     return ".".join(kept) or "body"
 
 
-def _message(error: dict) -> str:
+def _message(error: dict[str, Any]) -> str:
     message = str(error.get("msg") or error.get("type") or "invalid")
     return message.removeprefix("Value error, ")
 
 
-def _field_of(error: dict) -> str:
+def _field_of(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":  # its location is a character offset, not a field
         return "body"
     return field_path(error.get("loc", ()))
 
 
-def validation_response(errors: list[dict]) -> Response:
+def validation_response(errors: list[dict[str, Any]]) -> Response[Any]:
     problems = [
         {"field": _field_of(e), "rule": str(e.get("type", "invalid")), "message": _message(e)} for e in errors
     ]
@@ -168,7 +178,7 @@ def validation_response(errors: list[dict]) -> Response:
     )
 
 
-def reject_non_object_bodies(app: ApiGatewayResolver, next_middleware: Callable[..., Response]) -> Response:
+def reject_non_object_bodies(app: ApiGatewayResolver, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
     """Powertools validates a JSON array body ``[x]`` as if it were ``x``; the OpenAPI document says
     an object, so an array is refused here, before the route runs."""
     body = app.current_event.body
@@ -202,7 +212,7 @@ def json_depth(text: str, limit: int = MAX_JSON_DEPTH) -> int:
     return deepest
 
 
-def _too_deep() -> Response:
+def _too_deep() -> Response[Any]:
     message = f"the body nests deeper than {MAX_JSON_DEPTH} levels; no request of this API needs that many"
     return error_response(
         422,
@@ -214,7 +224,7 @@ def _too_deep() -> Response:
     )
 
 
-def refuse_deep_bodies(app: ApiGatewayResolver, next_middleware: Callable[..., Response]) -> Response:
+def refuse_deep_bodies(app: ApiGatewayResolver, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
     """A body nested 1,000 levels deep makes Python's json.loads (in Powertools' validation) raise
     RecursionError; refuse it before anything parses it."""
     try:
@@ -254,37 +264,49 @@ def _sdk_refusal(error: Exception) -> tuple[str, str] | None:
     return f"AWS's SDK refused the input: {plain_text(line) or 'invalid parameter'}", field
 
 
+def _handler(
+    app: ApiGatewayResolver, error: type[ErrorT]
+) -> Callable[[Callable[[ErrorT], Response[Any]]], Callable[[ErrorT], Response[Any]]]:
+    """``app.exception_handler(error)`` with its types kept (Powertools' decorator is untyped)."""
+
+    def register(handle: Callable[[ErrorT], Response[Any]]) -> Callable[[ErrorT], Response[Any]]:
+        app.exception_handler(error)(handle)
+        return handle
+
+    return register
+
+
 def register(app: ApiGatewayResolver) -> None:
     """Install the handlers on ``app`` (the resolver, so every router shares them)."""
     app.use([refuse_deep_bodies, reject_non_object_bodies])
 
-    @app.exception_handler(RequestValidationError)
-    def _invalid(error: RequestValidationError) -> Response:
+    @_handler(app, RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response[Any]:
         return validation_response(list(error.errors()))
 
-    @app.exception_handler(RecursionError)
-    def _recursion(error: RecursionError) -> Response:
+    @_handler(app, RecursionError)
+    def _recursion(error: RecursionError) -> Response[Any]:
         # A backstop: refuse_deep_bodies stops deep bodies first; anything else this deep is the body too.
         logger.warning("RecursionError on a request: %s", error)
         return _too_deep()
 
-    @app.exception_handler(RequestUnsupportedContentType)
-    def _media_type(error: RequestUnsupportedContentType) -> Response:
+    @_handler(app, RequestUnsupportedContentType)
+    def _media_type(error: RequestUnsupportedContentType) -> Response[Any]:
         return error_response(415, "UnsupportedMediaType", "send the body as application/json", "body")
 
-    @app.exception_handler(RecordConflict)
-    def _conflict(error: RecordConflict) -> Response:
+    @_handler(app, RecordConflict)
+    def _conflict(error: RecordConflict) -> Response[Any]:
         return promoter_error_response(error, 409)
 
-    @app.exception_handler(PromoterError)
-    def _promoter(error: PromoterError) -> Response:
+    @_handler(app, PromoterError)
+    def _promoter(error: PromoterError) -> Response[Any]:
         if error.status_code >= 500:
             logger.exception("unexpected %s", type(error).__name__, exc_info=error)
             return error_response(500, type(error).__name__, error.message, error.field)
         return promoter_error_response(error)
 
-    @app.exception_handler(IdempotencyValidationError)
-    def _key_reused(error: IdempotencyValidationError) -> Response:
+    @_handler(app, IdempotencyValidationError)
+    def _key_reused(error: IdempotencyValidationError) -> Response[Any]:
         return error_response(
             422,
             "IdempotencyKeyReused",
@@ -292,8 +314,8 @@ def register(app: ApiGatewayResolver) -> None:
             "Idempotency-Key",
         )
 
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def _key_in_flight(error: IdempotencyAlreadyInProgressError) -> Response:
+    @_handler(app, IdempotencyAlreadyInProgressError)
+    def _key_in_flight(error: IdempotencyAlreadyInProgressError) -> Response[Any]:
         return error_response(
             409,
             "IdempotencyInProgress",
@@ -301,17 +323,17 @@ def register(app: ApiGatewayResolver) -> None:
             "Idempotency-Key",
         )
 
-    @app.exception_handler(IdempotencyKeyError)
-    def _key_missing(error: IdempotencyKeyError) -> Response:
+    @_handler(app, IdempotencyKeyError)
+    def _key_missing(error: IdempotencyKeyError) -> Response[Any]:
         return error_response(422, "InvalidRequest", "Idempotency-Key is empty", "Idempotency-Key")
 
-    @app.not_found
-    def _no_route(error: NotFoundError) -> Response:
+    @_handler(app, NotFoundError)  # what app.not_found registers
+    def _no_route(error: NotFoundError) -> Response[Any]:
         event = app.current_event
         return error_response(404, "NotFound", f"no route for {event.http_method} {event.path}", "path")
 
-    @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
+    @_handler(app, Exception)
+    def _unexpected(error: Exception) -> Response[Any]:
         if sdk := _sdk_refusal(error):
             message, field = sdk
             return error_response(422, "InvalidRequest", message, field, rule="aws_parameter_validation")
@@ -344,7 +366,7 @@ _DESCRIPTIONS = {
 }
 
 
-def _error_doc(status: int, description: str | None = None) -> dict:
+def _error_doc(status: int, description: str | None = None) -> OpenAPIResponse:
     return {
         "description": description or _DESCRIPTIONS[status],
         "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
@@ -356,12 +378,12 @@ def responses(
     model: type,
     description: str,
     *errors: int,
-    headers: dict[str, Any] | None = None,
+    headers: dict[str, OpenAPIResponseHeader] | None = None,
     notes: dict[int, str] | None = None,
-) -> dict[int, dict]:
+) -> dict[int, OpenAPIResponse]:
     """The ``responses=`` of a route: its success (listed explicitly, or Powertools drops it) and
     every error it can answer, each with ``ErrorBody``."""
-    docs: dict[int, dict] = {
+    docs: dict[int, OpenAPIResponse] = {
         success: {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}}
     }
     if headers:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from ..service import PromoterService
-from .errors import responses
+from .errors import model_response, responses
 from .models import FUNCTION_NAME_PATTERN, InventoryView
 
 TAG = "inventory"
@@ -47,6 +47,6 @@ def build_router(service: Callable[[], PromoterService]) -> Router:
         ],
     ) -> Response[InventoryView]:
         view = InventoryView.of(service().inventory(name))
-        return Response(200, content_types.APPLICATION_JSON, view.model_dump(mode="json"))
+        return model_response(200, view)
 
     return router

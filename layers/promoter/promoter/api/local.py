@@ -20,13 +20,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from typing import Any
 
 from aws_lambda_powertools.event_handler import HttpResolverLocal
 
 REQUEST_CONTEXT = "promoter.request_context"  # ASGI scope key: extra requestContext fields
+# ASGI's receive and send callables
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
 _request_context: ContextVar[dict[str, Any] | None] = ContextVar("promoter_request_context", default=None)
 
 
@@ -35,20 +38,20 @@ def _utf8(raw: bytes) -> bytes:
 
 
 def adapt(resolver: HttpResolverLocal) -> None:
-    async def resolve_in_one_thread() -> dict:
+    async def resolve_in_one_thread() -> dict[str, Any]:
         builder = await asyncio.to_thread(resolver._resolve)
         return builder.build(resolver.current_event, resolver._cors)
 
     original_handler = resolver.asgi_handler
     original_to_proxy_event = resolver._to_proxy_event
 
-    def to_proxy_event(event: dict) -> Any:
+    def to_proxy_event(event: dict[str, Any]) -> Any:
         extra = _request_context.get()
         if extra:
             event = dict(event, requestContext={**(event.get("requestContext") or {}), **extra})
         return original_to_proxy_event(event)
 
-    async def asgi_handler(scope: MutableMapping[str, Any], receive: Callable, send: Callable) -> None:
+    async def asgi_handler(scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         if scope.get("type") != "http":
             await original_handler(scope, receive, send)
             return
@@ -62,7 +65,7 @@ def adapt(resolver: HttpResolverLocal) -> None:
         clean["query_string"] = _utf8(scope.get("query_string", b""))
         replayed = {"type": "http.request", "body": _utf8(body), "more_body": False}
 
-        async def replay() -> dict:
+        async def replay() -> dict[str, Any]:
             return replayed
 
         token = _request_context.set(scope.get(REQUEST_CONTEXT))

@@ -28,7 +28,7 @@ from ..models import (
 from ..pipelines import PipelineService
 from ..service import PromoterService
 from .context import actor_of, base_path, lambda_context_of
-from .errors import responses
+from .errors import model_response, responses
 from .idempotency import Idempotency
 from .models import PromotionAccepted, PromotionSummary
 from .promotions import LOCATION, IdempotencyKey
@@ -140,10 +140,8 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
         promoter = service()
         if cache.get("promoter") is not promoter:
             cache.update(promoter=promoter, pipelines=PipelineService(promoter))
-        return cache["pipelines"]
-
-    def json_response(status: int, model: BaseModel, headers: dict[str, str] | None = None) -> Response:
-        return Response(status, content_types.APPLICATION_JSON, model.model_dump(mode="json"), headers=headers)
+        pipeline_service: PipelineService = cache["pipelines"]
+        return pipeline_service
 
     @router.put(
         "/pipelines/<name>",
@@ -171,7 +169,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
     )
     def put_pipeline(name: PipelineName, definition: PipelineDefinition) -> Response[PipelineView]:
         record = pipelines().put(name, definition, actor_of(router.current_event))
-        return json_response(200, PipelineView.of(record))
+        return model_response(200, PipelineView.of(record))
 
     @router.get(
         "/pipelines",
@@ -181,7 +179,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
         responses=responses(200, PipelinePage, "The pipelines"),
     )
     def list_pipelines() -> Response[PipelinePage]:
-        return json_response(200, PipelinePage(items=[PipelineView.of(r) for r in pipelines().list()]))
+        return model_response(200, PipelinePage(items=[PipelineView.of(r) for r in pipelines().list()]))
 
     @router.get(
         "/pipelines/<name>",
@@ -196,7 +194,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
         responses=responses(200, PipelineInventoryView, "The pipeline and its inventory", 404),
     )
     def get_pipeline(name: PipelineName) -> Response[PipelineInventoryView]:
-        return json_response(200, PipelineInventoryView.of_inventory(pipelines().inventory(name)))
+        return model_response(200, PipelineInventoryView.of_inventory(pipelines().inventory(name)))
 
     @router.delete(
         "/pipelines/<name>",
@@ -206,7 +204,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
         responses=responses(200, PipelineView, "Deleted", 404),
     )
     def delete_pipeline(name: PipelineName) -> Response[PipelineView]:
-        return json_response(200, PipelineView.of(pipelines().delete(name)))
+        return model_response(200, PipelineView.of(pipelines().delete(name)))
 
     @router.post(
         "/pipelines/<name>/promote",
@@ -245,7 +243,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
         actor = actor_of(router.current_event)
         request = PipelinePromotionRequest(pipeline=name, **body.model_dump())
 
-        def promote() -> dict:
+        def promote() -> dict[str, Any]:
             try:
                 promotion = pipelines().promote(request, actor)
             except NotFound as error:
@@ -264,6 +262,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
             lambda_context=lambda_context_of(router),
         )
         location = f"{base_path(router.current_event)}/promotions/{answer['id']}"
-        return Response(202, content_types.APPLICATION_JSON, answer, headers={"Location": location})
+        accepted: Response[Any] = Response(202, content_types.APPLICATION_JSON, answer, headers={"Location": location})
+        return accepted
 
     return router

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
 
 from ..errors import InvalidRequest, NotFound
 from ..models import PromotionRequest, Signal, Status
 from ..service import PromoterService
 from .context import actor_of, base_path, lambda_context_of
-from .errors import TRANSITION_NOTE, responses
+from .errors import TRANSITION_NOTE, model_response, responses
 from .idempotency import HEADER, Idempotency
 from .models import (
     PROMOTION_ID_PATTERN,
@@ -26,7 +27,9 @@ from .models import (
 )
 
 TAG = "promotions"
-LOCATION = {"Location": {"description": "URL of the promotion", "schema": {"type": "string"}}}
+LOCATION: dict[str, OpenAPIResponseHeader] = {
+    "Location": {"description": "URL of the promotion", "schema": {"type": "string"}}
+}
 
 IdempotencyKey = Annotated[
     str | None,
@@ -66,7 +69,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
     def location(promotion_id: str) -> str:
         return f"{base_path(router.current_event)}/promotions/{promotion_id}"
 
-    def accepted(body: dict, promotion_id: str) -> Response:  # not a route: no schema needed
+    def accepted(body: dict[str, Any], promotion_id: str) -> Response[Any]:  # not a route: no schema needed
         return Response(
             status_code=202,
             content_type=content_types.APPLICATION_JSON,
@@ -103,7 +106,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
     ) -> Response[PromotionAccepted]:
         actor = actor_of(router.current_event)
 
-        def start() -> dict:
+        def start() -> dict[str, Any]:
             try:
                 promotion = service().start(request, actor)
             except NotFound as error:  # something the body names does not exist: the body is at fault
@@ -144,7 +147,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
             function=function, alias=alias, status=status, limit=limit, next_token=next_token
         )
         page = PromotionPage(items=[PromotionSummary.of(p) for p in items], next_token=token)
-        return Response(200, content_types.APPLICATION_JSON, page.model_dump(mode="json"))
+        return model_response(200, page)
 
     @router.get(
         "/promotions/<promotion_id>",
@@ -155,7 +158,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
     )
     def get_promotion(promotion_id: PromotionId) -> Response[PromotionView]:
         view = PromotionView.of(service().get(promotion_id))
-        return Response(200, content_types.APPLICATION_JSON, view.model_dump(mode="json"))
+        return model_response(200, view)
 
     for signal in Signal:
         _add_signal_route(router, signal, service, idempotency, accepted)
@@ -168,7 +171,7 @@ def _add_signal_route(
     signal: Signal,
     service: Callable[[], PromoterService],
     idempotency: Idempotency,
-    accepted: Callable[[dict, str], Response],
+    accepted: Callable[[dict[str, Any], str], Response[Any]],
 ) -> None:
     verb = signal.value.replace("_", "-")
     operation_id, summary, allowed = SIGNAL_DOCS[signal]
@@ -181,7 +184,7 @@ def _add_signal_route(
         actor = actor_of(router.current_event)
         reason = body.reason if body else ""
 
-        def send() -> dict:
+        def send() -> dict[str, Any]:
             promotion = service().signal(promotion_id, signal, actor, reason)
             return SignalAccepted(id=promotion.id, status=promotion.status, signal=signal).model_dump(
                 mode="json"

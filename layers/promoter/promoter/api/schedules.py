@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel
@@ -14,7 +14,7 @@ from ..errors import InvalidRequest, NotFound
 from ..models import Schedule, ScheduleRequest
 from ..schedules import ScheduleService
 from .context import actor_of, base_path
-from .errors import responses
+from .errors import model_response, responses
 
 TAG = "schedules"
 ScheduleId = Annotated[
@@ -53,11 +53,8 @@ def build_router(schedules: Callable[[], ScheduleService]) -> Router:
             schedule = schedules().create(request, actor_of(router.current_event))
         except NotFound as error:  # something the body names does not exist: the body is at fault
             raise InvalidRequest(error.message, field=error.field, **error.details) from error
-        return Response(
-            201,
-            content_types.APPLICATION_JSON,
-            schedule.model_dump(mode="json"),
-            headers={"Location": f"{base_path(router.current_event)}/schedules/{schedule.id}"},
+        return model_response(
+            201, schedule, headers={"Location": f"{base_path(router.current_event)}/schedules/{schedule.id}"}
         )
 
     @router.get(
@@ -69,7 +66,7 @@ def build_router(schedules: Callable[[], ScheduleService]) -> Router:
     )
     def list_schedules() -> Response[SchedulePage]:
         page = SchedulePage(items=schedules().list())
-        return Response(200, content_types.APPLICATION_JSON, page.model_dump(mode="json"))
+        return model_response(200, page)
 
     @router.get(
         "/schedules/<schedule_id>",
@@ -79,7 +76,7 @@ def build_router(schedules: Callable[[], ScheduleService]) -> Router:
         responses=responses(200, Schedule, "The schedule", 404),
     )
     def get_schedule(schedule_id: ScheduleId) -> Response[Schedule]:
-        return Response(200, content_types.APPLICATION_JSON, schedules().get(schedule_id).model_dump(mode="json"))
+        return model_response(200, schedules().get(schedule_id))
 
     @router.delete(
         "/schedules/<schedule_id>",
@@ -89,6 +86,6 @@ def build_router(schedules: Callable[[], ScheduleService]) -> Router:
         responses=responses(200, Schedule, "Deleted", 404),
     )
     def delete_schedule(schedule_id: ScheduleId) -> Response[Schedule]:
-        return Response(200, content_types.APPLICATION_JSON, schedules().delete(schedule_id).model_dump(mode="json"))
+        return model_response(200, schedules().delete(schedule_id))
 
     return router

@@ -28,7 +28,8 @@ class ArtifactsAdapter(LazyClient):
     def version_code(self, function: str, version: str) -> dict[str, Any]:
         """GetFunction of one version: ``Configuration`` and ``Code`` (Location or ImageUri)."""
         try:
-            return self.client.get_function(FunctionName=function, Qualifier=version)
+            code: dict[str, Any] = self.client.get_function(FunctionName=function, Qualifier=version)
+            return code
         except ClientError as error:
             if code_of(error) == "ResourceNotFoundException":
                 raise InvalidRequest(f"version {version} of {function!r} does not exist", field="version") from error
@@ -41,7 +42,7 @@ class ArtifactsAdapter(LazyClient):
             raise InvalidRequest(f"cannot fetch the code from {location!r}", field="version")
         try:
             with urllib.request.urlopen(location, timeout=DOWNLOAD_TIMEOUT) as answer:  # noqa: S310 - http(s) only
-                body = answer.read(MAX_DIRECT_UPLOAD + 1)
+                body: bytes = answer.read(MAX_DIRECT_UPLOAD + 1)
         except urllib.error.URLError as error:
             raise InvalidRequest(f"could not download the source code: {error.reason}", field="version") from error
         if len(body) > MAX_DIRECT_UPLOAD:
@@ -71,7 +72,8 @@ class ArtifactsAdapter(LazyClient):
         if revision_id:
             kwargs["RevisionId"] = revision_id
         try:
-            return self.client.update_function_code(**kwargs)
+            updated: dict[str, Any] = self.client.update_function_code(**kwargs)
+            return updated
         except ClientError as error:
             if code_of(error) == "PreconditionFailedException":
                 raise InvalidRequest(

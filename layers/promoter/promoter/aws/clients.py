@@ -2,6 +2,7 @@
 
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -43,10 +44,17 @@ def shared_session() -> boto3.session.Session:
 
 def new_client(service: str, session: boto3.session.Session | None = None, config: Config = BOTO_CONFIG) -> Any:
     if session is not None:  # a role's session (promoter.aws.sts), owned by its caller
-        return session.client(service, config=config)
+        return _client_of(session, service, config)
     shared = shared_session()
     with _LOCK:
-        return shared.client(service, config=config)
+        return _client_of(shared, service, config)
+
+
+def _client_of(session: boto3.session.Session, service: str, config: Config) -> Any:
+    # Any service by name: the adapters hold their clients as Any, not as the stubs' per-service types
+    # (whose overloads take only literal service names).
+    make: Callable[..., Any] = session.client
+    return make(service, config=config)
 
 
 class LazyClient:

@@ -7,6 +7,7 @@ listener can race without losing each other's changes.
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 from datetime import timedelta
 from typing import Any
@@ -208,7 +209,7 @@ class PromotionStore(LazyClient):
         token = base64.urlsafe_b64encode(json.dumps(last).encode()).decode() if last else None
         return items, token
 
-    def live(self, min_age_seconds: float = 0.0) -> list[Promotion]:
+    def live(self, min_age_seconds: float = 0.0) -> builtins.list[Promotion]:
         """Promotions not yet final, started at least ``min_age_seconds`` ago (for the reconciler)."""
         before = (clock.now() - timedelta(seconds=min_age_seconds)).isoformat()
         paginator = self.client.get_paginator("query")
@@ -234,7 +235,7 @@ class PromotionStore(LazyClient):
     def _watch_key(alarm: str, promotion_id: str) -> dict[str, Any]:
         return {"pk": {"S": f"ALARM#{alarm}"}, "sk": {"S": promotion_id}}
 
-    def watchers(self, alarm: str) -> list[str]:
+    def watchers(self, alarm: str) -> builtins.list[str]:
         """Ids of the live promotions that watch ``alarm``."""
         paginator = self.client.get_paginator("query")
         pages = paginator.paginate(

@@ -37,7 +37,8 @@ class LambdaAdapter(LazyClient):
     def get_function(self, function: str) -> dict[str, Any]:
         """Configuration and Tags of $LATEST."""
         try:
-            return self.client.get_function(FunctionName=function)
+            function_info: dict[str, Any] = self.client.get_function(FunctionName=function)
+            return function_info
         except ClientError as error:
             if code_of(error) == "ResourceNotFoundException":
                 raise NotFound(f"function {function!r} does not exist", field="function") from error
@@ -45,7 +46,8 @@ class LambdaAdapter(LazyClient):
 
     def get_version(self, function: str, version: str) -> dict[str, Any]:
         try:
-            return self.client.get_function_configuration(FunctionName=function, Qualifier=version)
+            config: dict[str, Any] = self.client.get_function_configuration(FunctionName=function, Qualifier=version)
+            return config
         except ClientError as error:
             if code_of(error) == "ResourceNotFoundException":
                 raise InvalidRequest(
@@ -116,7 +118,8 @@ class LambdaAdapter(LazyClient):
         if code_sha256:
             kwargs["CodeSha256"] = code_sha256
         try:
-            return self.client.publish_version(**kwargs)["Version"]
+            published: str = self.client.publish_version(**kwargs)["Version"]
+            return published
         except ClientError as error:
             # AWS answers a CodeSha256 that is not $LATEST's with InvalidParameterValueException
             # ("CodeSHA256 (...) is different from current CodeSHA256 in $LATEST").

@@ -8,6 +8,7 @@ periods. Returned as typed series (promoter.analysis.models), one value per peri
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from ..analysis.models import CustomMetric, VersionSeries
 from .clients import LazyClient
@@ -42,7 +43,8 @@ class MetricsAdapter(LazyClient):
         custom = custom or {}
         periods = max(0, int((end - start).total_seconds()) // period)
         starts = [int((start + timedelta(seconds=i * period)).timestamp()) for i in range(periods)]
-        queries, fields = [], {}
+        queries: list[dict[str, Any]] = []
+        fields: dict[str, tuple[str, str, str | None]] = {}  # query id -> (version, field, custom metric)
         for v_index, version in enumerate(versions):
             lambda_dims = [
                 {"Name": "FunctionName", "Value": function},
@@ -68,22 +70,24 @@ class MetricsAdapter(LazyClient):
                     for result in page.get("MetricDataResults", []):
                         for at, value in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
                             found[result["Id"]][int(at.timestamp())] = float(value)
-        series: dict[str, dict] = {v: {"version": v, "custom": {}} for v in versions}
-        for query_id, (version, field, name) in fields.items():
+        series: dict[str, dict[str, Any]] = {v: {"version": v, "custom": {}} for v in versions}
+        for query_id, (version, field, custom_name) in fields.items():
             points = found[query_id]
             values: list[float | None] = [points.get(at) for at in starts]
             if field in COUNTS:
                 values = [v or 0.0 for v in values]
             elif field == "throttles" and not points:
                 values = None  # type: ignore[assignment]  # no Throttles series at all: NoData
-            if name is not None:
-                series[version]["custom"][name] = values
+            if custom_name is not None:
+                series[version]["custom"][custom_name] = values
             else:
                 series[version][field] = values
         return {v: VersionSeries.model_validate(s) for v, s in series.items()}
 
 
-def _query(query_id: str, namespace: str, metric: str, dims: list[dict], period: int, stat: str) -> dict:
+def _query(
+    query_id: str, namespace: str, metric: str, dims: list[dict[str, str]], period: int, stat: str
+) -> dict[str, Any]:
     return {
         "Id": query_id,
         "MetricStat": {

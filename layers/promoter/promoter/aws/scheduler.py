@@ -1,6 +1,7 @@
 """EventBridge Scheduler: one schedule per lambda-promoter schedule, in the stack's group."""
 
 import json
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -20,10 +21,10 @@ class SchedulerAdapter(LazyClient):
         timezone: str,
         target_arn: str,
         role_arn: str,
-        payload: dict,
+        payload: dict[str, Any],
         one_time: bool,
     ) -> str:
-        return self.client.create_schedule(
+        arn: str = self.client.create_schedule(
             Name=name,
             GroupName=group,
             ScheduleExpression=expression,
@@ -40,6 +41,7 @@ class SchedulerAdapter(LazyClient):
                 "RetryPolicy": {"MaximumRetryAttempts": 0},
             },
         )["ScheduleArn"]
+        return arn
 
     def delete(self, name: str, group: str) -> None:
         try:

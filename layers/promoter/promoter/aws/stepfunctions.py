@@ -16,14 +16,16 @@ class WorkflowAdapter(LazyClient):
     service = "stepfunctions"
 
     def start(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
-        return self.client.start_execution(
+        arn: str = self.client.start_execution(
             stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload)
         )["executionArn"]
+        return arn
 
     def status(self, execution_arn: str) -> str | None:
         """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; None if there is no such execution."""
         try:
-            return self.client.describe_execution(executionArn=execution_arn)["status"]
+            status: str = self.client.describe_execution(executionArn=execution_arn)["status"]
+            return status
         except ClientError as error:
             if code_of(error) == "ExecutionDoesNotExist":
                 return None

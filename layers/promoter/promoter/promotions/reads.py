@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 
 from ..arns import function_name, unqualified_arn
 from ..errors import InvalidRequest, NotFound
@@ -91,7 +92,9 @@ class Reads:
     def last_finished_promotion(self, target: str, pages: int = 5) -> Promotion | None:
         return self.last_promotion(target, pages, lambda p: p.status.is_final)
 
-    def last_promotion(self, target: str, pages: int = 5, where=lambda p: True) -> Promotion | None:  # noqa: ANN001
+    def last_promotion(
+        self, target: str, pages: int = 5, where: Callable[[Promotion], bool] = lambda p: True
+    ) -> Promotion | None:
         token = None
         for _ in range(pages):
             items, token = self.ctx.store.list(target=target, limit=25, next_token=token)

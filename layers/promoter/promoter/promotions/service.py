@@ -10,11 +10,12 @@ from ..arns import account_of
 from ..aws.cloudwatch import AlarmsAdapter
 from ..aws.dynamodb import PromotionStore
 from ..aws.events import EventsAdapter
-from ..aws.lambda_ import LambdaAdapter
+from ..aws.lambda_ import AliasState, LambdaAdapter
 from ..aws.pipeline_store import PipelineStore
 from ..aws.stepfunctions import WorkflowAdapter
 from ..aws.sts import RoleSessions
 from ..guards import TargetGuards
+from ..models import FunctionInventory, Promotion, PromotionOrigin, PromotionRequest, Signal, Status
 from ..settings import Settings
 from .alarms import AlarmResponder
 from .context import Context
@@ -73,20 +74,27 @@ class PromoterService:
         return self.ctx.roles
 
     # start and its checks
-    def start(self, request: Any, actor: str, **kwargs: Any) -> Any:
-        return self.starter.start(request, actor, **kwargs)
+    def start(
+        self,
+        request: PromotionRequest,
+        actor: str,
+        *,
+        origin: PromotionOrigin | None = None,
+        approval_by_other: bool = False,
+    ) -> Promotion:
+        return self.starter.start(request, actor, origin=origin, approval_by_other=approval_by_other)
 
-    def preflight(self, request: Any) -> Any:
+    def preflight(self, request: PromotionRequest) -> tuple[dict[str, Any], AliasState]:
         return self.starter.preflight(request)
 
-    def ensure_target_exists(self, request: Any) -> None:
+    def ensure_target_exists(self, request: PromotionRequest) -> None:
         self.starter.ensure_target_exists(request)
 
     def ensure_managed(self, function: str, tags: dict[str, str]) -> None:
         self.starter.ensure_managed(function, tags)
 
     # signals, alarms, repair
-    def signal(self, promotion_id: str, signal: Any, actor: str, reason: str = "") -> Any:
+    def signal(self, promotion_id: str, signal: Signal, actor: str, reason: str = "") -> Promotion:
         return self.signals.signal(promotion_id, signal, actor, reason)
 
     def alarm_fired(
@@ -98,11 +106,21 @@ class PromoterService:
         return self.signals.reconcile(min_age_seconds)
 
     # read models
-    def get(self, promotion_id: str) -> Any:
+    def get(self, promotion_id: str) -> Promotion:
         return self.reads.get(promotion_id)
 
-    def list_promotions(self, **kwargs: Any) -> Any:
-        return self.reads.list_promotions(**kwargs)
+    def list_promotions(
+        self,
+        *,
+        function: str | None = None,
+        alias: str | None = None,
+        status: Status | None = None,
+        limit: int = 50,
+        next_token: str | None = None,
+    ) -> tuple[list[Promotion], str | None]:
+        return self.reads.list_promotions(
+            function=function, alias=alias, status=status, limit=limit, next_token=next_token
+        )
 
-    def inventory(self, function: str) -> Any:
+    def inventory(self, function: str) -> FunctionInventory:
         return self.reads.inventory(function)
