@@ -110,7 +110,10 @@ def test_alarm_in_the_watch_window_returns_the_alias_to_the_previous_stable(sand
     final = sandbox.wait_until_final(started.id)
 
     assert final.status is Status.ROLLED_BACK
-    assert alias_writes("orders") == [("2", {}), ("1", {})]  # straight back, no steps replayed
+    # straight back, no steps replayed. Under load the listener and the workflow's Rollback may both
+    # write the same stable state (a redundant write, not a split alias): at least one, only that one.
+    promoted, *back = alias_writes("orders")
+    assert promoted == ("2", {}) and back and all(write == ("1", {}) for write in back)
     assert_settled(sandbox, targets, target, "1")
 
 
