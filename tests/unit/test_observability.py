@@ -5,8 +5,11 @@ PromotionsFinished (Status, Cause), RollbackLatency and StepDuration as EMF docu
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -218,3 +221,116 @@ def workflow_ending(error: str, cause: str) -> Ending:
 def test_cause_of_each_recorded_ending(ending, cause):
     assert observability.cause_of(ending) == cause
     assert cause in observability.CAUSES
+
+
+# --- tracing: X-Ray only when it is on -----------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[2]
+HANDLERS = sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
+
+
+def imports_xray(handler: str, trace_disabled: str) -> bool:
+    """Whether importing ``functions/<handler>/app.py`` in a fresh interpreter, as in Lambda
+    (LAMBDA_TASK_ROOT set), loads aws_xray_sdk."""
+    code = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(ROOT / 'functions' / handler)!r}, {str(ROOT / 'layers' / 'promoter')!r}]\n"
+        "import app\n"
+        "print('aws_xray_sdk' in sys.modules)\n"
+    )
+    env = {
+        "POWERTOOLS_TRACE_DISABLED": trace_disabled,
+        "LAMBDA_TASK_ROOT": str(ROOT / "functions" / handler),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PATH": "/usr/bin:/bin",
+    }
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    return done.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_with_tracing_disabled_no_handler_imports_xray(handler):
+    assert not imports_xray(handler, "true")
+
+
+def test_with_tracing_on_the_handler_imports_xray_at_import():
+    # the probe above can fail: with Tracing: Active the Tracer (and X-Ray's botocore patch) is built
+    # when the handlers are decorated, before any client exists
+    assert imports_xray("workflow", "false")
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"POWERTOOLS_TRACE_DISABLED": "true", "LAMBDA_TASK_ROOT": "/var/task"},
+        {"POWERTOOLS_TRACE_DISABLED": "false", "LAMBDA_TASK_ROOT": "/var/task"},
+        {"LAMBDA_TASK_ROOT": "/var/task"},
+        {"POWERTOOLS_TRACE_DISABLED": "false"},
+        {"LAMBDA_TASK_ROOT": "/var/task", "AWS_SAM_LOCAL": "true"},
+        {"LAMBDA_TASK_ROOT": "/var/task", "AWS_CHALICE_CLI_MODE": "true"},
+    ],
+)
+def test_tracing_is_on_exactly_when_powertools_would_trace(env, monkeypatch):
+    for name in ("POWERTOOLS_TRACE_DISABLED", "LAMBDA_TASK_ROOT", "AWS_SAM_LOCAL", "AWS_CHALICE_CLI_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert observability.tracing_on() is not bool(observability.Tracer._is_tracer_disabled())
+
+
+@pytest.fixture
+def tracing(monkeypatch) -> None:
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
+    monkeypatch.delenv("AWS_SAM_LOCAL", raising=False)
+    monkeypatch.delenv("AWS_CHALICE_CLI_MODE", raising=False)
+
+
+def test_with_tracing_on_the_decorators_are_the_tracers(tracing):
+    def handler(event, context):
+        return "done"
+
+    with mock.patch.object(observability, "Tracer") as Tracer:
+        lazy = observability.LazyTracer("svc")
+        Tracer.assert_not_called()  # built on first use, not before
+        traced = lazy.capture_lambda_handler(handler)
+        method = lazy.capture_method(capture_response=False)(handler)
+    Tracer.assert_called_once_with(service="svc")  # once, for both decorators
+    real = Tracer.return_value
+    real.capture_lambda_handler.assert_called_once_with(handler, capture_response=None, capture_error=None)
+    real.capture_method.assert_called_once_with(handler, capture_response=False, capture_error=None)
+    assert traced is real.capture_lambda_handler.return_value
+    assert method is real.capture_method.return_value
+
+
+def test_with_tracing_on_a_decorated_handler_runs_in_a_subsegment(tracing):
+    # the real Tracer on a mocked provider: the handler runs inside its "## handler" subsegment
+    from aws_lambda_powertools import Tracer as RealTracer
+
+    provider = mock.MagicMock()
+    with mock.patch.object(observability, "Tracer", lambda service: RealTracer(service=service, provider=provider)):
+        lazy = observability.LazyTracer("svc")
+
+        @lazy.capture_lambda_handler
+        def handler(event, context):
+            return {"ok": event}
+
+    try:
+        assert handler(1, None) == {"ok": 1}
+    finally:
+        RealTracer._reset_config()  # Powertools keeps the provider on the class
+    provider.in_subsegment.assert_called_once_with(name="## handler")
+
+
+def test_with_tracing_off_the_decorators_return_the_function_and_build_nothing(monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
+
+    def handler(event, context):
+        return "done"
+
+    with mock.patch.object(observability, "Tracer") as Tracer:
+        lazy = observability.LazyTracer("svc")
+        assert lazy.capture_lambda_handler(handler) is handler
+        assert lazy.capture_lambda_handler(capture_response=False)(handler) is handler
+        assert lazy.capture_method(handler) is handler
+    Tracer.assert_not_called()

@@ -13,11 +13,15 @@
   (``cause_of``), once per promotion, by whoever made the record final; ``RollbackLatency`` (ms
   from the alarm's state change to the listener's alias write back to stable); ``StepDuration``
   (seconds a traffic step held, pauses excluded).
+- **Traces** (X-Ray, ``Tracing: Active``): ``tracer`` builds Powertools' ``Tracer`` (which imports
+  aws_xray_sdk and patches botocore) only when tracing is on; with it off, its decorators hand the
+  function back untouched and X-Ray is never imported (bench.import_time prints both costs).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import threading
 from collections import OrderedDict
@@ -29,6 +33,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+from aws_lambda_powertools.shared.functions import strtobool
 
 from . import clock
 from .errors import AlarmFired, HookFailed, PromoterError
@@ -53,12 +58,69 @@ class _Stdout:
         sys.stdout.flush()
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def tracing_on() -> bool:
+    """Powertools' own rule (Tracer._is_tracer_disabled): off when POWERTOOLS_TRACE_DISABLED is
+    true, outside Lambda (no LAMBDA_TASK_ROOT), and under SAM local or Chalice."""
+    if strtobool(os.getenv("POWERTOOLS_TRACE_DISABLED", "false")):
+        return False
+    return bool(os.getenv("LAMBDA_TASK_ROOT")) and not (os.getenv("AWS_SAM_LOCAL") or os.getenv("AWS_CHALICE_CLI_MODE"))
+
+
+class LazyTracer:
+    """Powertools' ``Tracer``, built the first time it is used, and only then: a disabled Tracer
+    still imports aws_xray_sdk (150-180 ms of every cold start) to switch the SDK off.
+
+    With tracing on, decorating a handler builds the Tracer at once (at import, as before: X-Ray
+    patches botocore before any client is made) and the decorator is Powertools'. With it off the
+    decorators return the function itself. Any other attribute (``put_annotation``, ``provider``...)
+    is the real Tracer's, built on demand."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+        self._tracer: Tracer | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Tracer:
+        with self._lock:
+            if self._tracer is None:
+                self._tracer = Tracer(service=self._service)
+            return self._tracer
+
+    def capture_lambda_handler(
+        self, lambda_handler: F | None = None, capture_response: bool | None = None, capture_error: bool | None = None
+    ) -> Any:
+        if lambda_handler is None:  # used as @tracer.capture_lambda_handler(capture_response=False)
+            return functools.partial(
+                self.capture_lambda_handler, capture_response=capture_response, capture_error=capture_error
+            )
+        if not tracing_on():
+            return lambda_handler
+        return self.get().capture_lambda_handler(
+            lambda_handler, capture_response=capture_response, capture_error=capture_error
+        )
+
+    def capture_method(
+        self, method: F | None = None, capture_response: bool | None = None, capture_error: bool | None = None
+    ) -> Any:
+        if method is None:
+            return functools.partial(
+                self.capture_method, capture_response=capture_response, capture_error=capture_error
+            )
+        if not tracing_on():
+            return method
+        return self.get().capture_method(method, capture_response=capture_response, capture_error=capture_error)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
+
+
 logger = Logger(service=SERVICE, stream=_Stdout())  # type: ignore[arg-type]
-tracer = Tracer(service=SERVICE)
+tracer = LazyTracer(SERVICE)
 _targets: OrderedDict[str, tuple[str, str]] = OrderedDict()
 _targets_lock = threading.Lock()  # invocations may run on several threads of one process
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 # --- log keys ----------------------------------------------------------------------------------
