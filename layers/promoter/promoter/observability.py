@@ -111,7 +111,10 @@ class LazyTracer:
             )
         if not tracing_on():
             return method
-        return self.get().capture_method(method, capture_response=capture_response, capture_error=capture_error)
+        # Powertools takes the method and its options together at run time; its overloads do not say so.
+        return self.get().capture_method(  # type: ignore[call-overload]
+            method, capture_response=capture_response, capture_error=capture_error
+        )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.get(), name)
