@@ -150,8 +150,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     spec = AnalysisSpec()
-    print(f"judge defaults: alpha {spec.alpha}, pass {spec.pass_score:.0f}, marginal {spec.marginal_score:.0f}, "
-          f"warm-up {spec.warmup_seconds}s, min candidate invocations {spec.min_candidate_invocations}")
+    print(
+        f"judge defaults: alpha {spec.alpha}, pass {spec.pass_score:.0f}, marginal {spec.marginal_score:.0f}, "
+        f"warm-up {spec.warmup_seconds}s, min candidate invocations {spec.min_candidate_invocations}"
+    )
     for key, scenario in SCENARIOS.items():
         measured = rates(scenario, spec, args.runs, args.seed)
         shown = ", ".join(f"{k} {v:.3f}" for k, v in measured.items() if k != "runs")
@@ -162,14 +164,17 @@ def main() -> None:
         bound = neyman_pearson_power(judged, 0.01, 0.02, spec.alpha)
         scenario = replace(SCENARIOS["errors_2pct"], weight=weight, rps=rps)
         measured = rates(scenario, spec, args.runs, args.seed)["fail_in_bake"]
-        print(f"  errors 1% vs 2%, {weight:.0%} of {rps:.0f} rps ({judged} judged candidate invocations): "
-              f"judge {measured:.3f}, best possible at alpha {spec.alpha} {bound:.3f}")
+        print(
+            f"  errors 1% vs 2%, {weight:.0%} of {rps:.0f} rps ({judged} judged candidate invocations): "
+            f"judge {measured:.3f}, best possible at alpha {spec.alpha} {bound:.3f}"
+        )
     healthy = rates(replace(SCENARIOS["healthy"], rps=200.0), spec, args.runs, args.seed)
     print(f"  healthy, 10% of 200 rps: ended_fail {healthy['ended_fail']:.3f}")
     for weight, rps, periods in ((0.1, 200.0, 10), (0.1, 20.0, 30), (0.1, 60.0, 10)):
         scenario = replace(SCENARIOS["p99_25pct"], weight=weight, rps=rps, periods=periods)
         measured = rates(scenario, spec, args.runs, args.seed)["fail_in_bake"]
         print(f"  p99 25% worse, {weight:.0%} of {rps:.0f} rps, {periods} periods: judge {measured:.3f}")
+
 
 if __name__ == "__main__":
     main()

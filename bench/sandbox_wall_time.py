@@ -38,9 +38,7 @@ def one_promotion(env: dict[str, str], version: str, strategy: list[str]) -> flo
     )
     took = time.perf_counter() - began
     if done.returncode != 0:
-        raise RuntimeError(
-            f"promotion did not succeed (exit {done.returncode}): {done.stderr}{done.stdout[-500:]}"
-        )
+        raise RuntimeError(f"promotion did not succeed (exit {done.returncode}): {done.stderr}{done.stdout[-500:]}")
     return took
 
 

@@ -35,9 +35,9 @@ def measure(strategy: dict) -> tuple[int, int, float, str]:
         promotion = box.service().start(request, actor="bench")
         final = box.wait_until_final(promotion.id, timeout=600)
         wall = time.perf_counter() - began
-        history = box.client("stepfunctions").get_execution_history(
-            executionArn=final.execution_arn, maxResults=1000
-        )["events"]
+        history = box.client("stepfunctions").get_execution_history(executionArn=final.execution_arn, maxResults=1000)[
+            "events"
+        ]
         transitions = sum(1 for e in history if e["type"].endswith("StateEntered"))
         invocations = sum(1 for e in history if e["type"] == "TaskScheduled")
         return transitions, invocations, wall, final.status

@@ -82,7 +82,5 @@ def stack_api_url(stack: str, *, profile: str | None = None, region: str | None 
         raise AwsLookupError(f"cannot read stack {stack!r}: {error}") from error
     outputs = {o["OutputKey"]: o["OutputValue"] for o in (stacks[0].get("Outputs") or [])} if stacks else {}
     if API_URL_OUTPUT not in outputs:
-        raise AwsLookupError(
-            f"stack {stack!r} has no {API_URL_OUTPUT} output; is it a lambda-promoter stack?"
-        )
+        raise AwsLookupError(f"stack {stack!r} has no {API_URL_OUTPUT} output; is it a lambda-promoter stack?")
     return outputs[API_URL_OUTPUT]

@@ -61,9 +61,7 @@ def global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
         return argparse.SUPPRESS if suppress else value
 
     group = parser.add_argument_group("connection and output (as in the AWS CLI)")
-    group.add_argument(
-        "--api", metavar="URL", default=default(None), help="API base URL (default: $PROMOTER_API)"
-    )
+    group.add_argument("--api", metavar="URL", default=default(None), help="API base URL (default: $PROMOTER_API)")
     group.add_argument(
         "--stack",
         metavar="NAME",
@@ -88,9 +86,7 @@ def global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
         default=default(None),
         help="a JMESPath expression applied to the JSON answer before it is printed, e.g. 'items[].id'",
     )
-    group.add_argument(
-        "--json", action="store_true", default=default(False), help="the same as --output json"
-    )
+    group.add_argument("--json", action="store_true", default=default(False), help="the same as --output json")
     group.add_argument("--no-color", action="store_true", default=default(False), help="no colours")
     group.add_argument(
         "--http-timeout",
@@ -116,23 +112,13 @@ def output_format(args: argparse.Namespace) -> str:
 
 def target_options(sub: argparse.ArgumentParser) -> None:
     """What to promote: shared by `start` and `schedule create`."""
-    sub.add_argument(
-        "function", metavar="FUNCTION", help="function name or ARN (tagged promoter:managed=true)"
-    )
+    sub.add_argument("function", metavar="FUNCTION", help="function name or ARN (tagged promoter:managed=true)")
     sub.add_argument("alias", metavar="ALIAS", help="the alias whose traffic moves, e.g. live")
     which = sub.add_mutually_exclusive_group(required=True)
-    which.add_argument(
-        "--version", metavar="N", help="the published version to promote (digits, not $LATEST)"
-    )
-    which.add_argument(
-        "--publish", action="store_true", help="publish the function's current code and promote it"
-    )
-    sub.add_argument(
-        "--code-sha256", metavar="SHA", help="with --publish: only if $LATEST has this CodeSha256"
-    )
-    sub.add_argument(
-        "--role-arn", metavar="ARN", help="the function is in another account: reach it through this role"
-    )
+    which.add_argument("--version", metavar="N", help="the published version to promote (digits, not $LATEST)")
+    which.add_argument("--publish", action="store_true", help="publish the function's current code and promote it")
+    sub.add_argument("--code-sha256", metavar="SHA", help="with --publish: only if $LATEST has this CodeSha256")
+    sub.add_argument("--role-arn", metavar="ARN", help="the function is in another account: reach it through this role")
     sub.add_argument("--external-id", metavar="ID", help="with --role-arn: the role's external id")
 
 
@@ -164,9 +150,7 @@ def shape_options(sub: argparse.ArgumentParser, default_note: str = "canary 10% 
     )
     gates.add_argument("--pre-traffic", metavar="FUNCTION", help="hook function run before any traffic moves")
     gates.add_argument("--post-traffic", metavar="FUNCTION", help="hook function run at 100%%")
-    gates.add_argument(
-        "--approval", action="store_true", help="wait for 'promoter approve ID' before traffic moves"
-    )
+    gates.add_argument("--approval", action="store_true", help="wait for 'promoter approve ID' before traffic moves")
     gates.add_argument(
         "--insufficient-data",
         choices=["fail", "pass"],

@@ -32,9 +32,7 @@ class Output:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(
-                file=self.out, highlight=False, no_color=not self.style.color, emoji=False
-            )
+            self._console = Console(file=self.out, highlight=False, no_color=not self.style.color, emoji=False)
         return self._console
 
     @property

@@ -283,8 +283,14 @@ def analysis_parts(p: dict[str, Any], style: Style) -> list[Any]:
     judged = table(
         ["step", "verdict", "action", "score", "extensions", "reason"],
         (
-            [int(i) + 1, j.get("verdict"), j.get("action"), _number(j.get("score"), 3), j.get("extensions"),
-             style.esc(j.get("reason") or "")]
+            [
+                int(i) + 1,
+                j.get("verdict"),
+                j.get("action"),
+                _number(j.get("score"), 3),
+                j.get("extensions"),
+                style.esc(j.get("reason") or ""),
+            ]
             for i, j in steps
         ),
         style,
@@ -301,9 +307,15 @@ def analysis_parts(p: dict[str, Any], style: Style) -> list[Any]:
         evidence = table(
             ["metric", "test", "stable", "candidate", "p-value", "effect", "verdict"],
             (
-                [m.get("name"), m.get("test"), _number(m.get("stable")), _number(m.get("candidate")),
-                 _number(m.get("p_value"), 3), _effect(m.get("effect")),
-                 f"{m.get('verdict')}{' (fails)' if m.get('failed') else ''}"]
+                [
+                    m.get("name"),
+                    m.get("test"),
+                    _number(m.get("stable")),
+                    _number(m.get("candidate")),
+                    _number(m.get("p_value"), 3),
+                    _effect(m.get("effect")),
+                    f"{m.get('verdict')}{' (fails)' if m.get('failed') else ''}",
+                ]
                 for m in last.get("metrics") or []
             ),
             style,

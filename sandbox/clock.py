@@ -123,7 +123,6 @@ class SandboxClock:
             self.changed.notify_all()
         self._notify()
 
-
     # --- real waits at this clock's speed (Step Functions, function timeouts) -----------------------
     def real(self, seconds: float) -> float:
         """Real seconds that ``seconds`` of a Wait, Retry interval or timeout last: ``seconds / scale``."""

@@ -79,4 +79,5 @@ class Dispatcher:
         self._pending.clear()
         self.errors.clear()
 
+
 DISPATCHER = Dispatcher()

@@ -53,8 +53,8 @@ def register(command: Any) -> None:
     sub = command(
         "completion",
         "Print the shell completion script for bash, zsh or fish.",
-        "Print a completion script. bash: eval \"$(promoter completion bash)\" in ~/.bashrc; zsh: eval "
-        "\"$(promoter completion zsh)\" after compinit in ~/.zshrc; fish: promoter completion fish > "
+        'Print a completion script. bash: eval "$(promoter completion bash)" in ~/.bashrc; zsh: eval '
+        '"$(promoter completion zsh)" after compinit in ~/.zshrc; fish: promoter completion fish > '
         "~/.config/fish/completions/promoter.fish.",
     )
     sub.add_argument("shell", choices=sorted(SCRIPTS), help="the shell")

@@ -43,8 +43,7 @@ def register(command: Any) -> None:
         "--status",
         metavar="STATUS",
         type=str.upper,
-        help="only this status: PENDING, AWAITING_APPROVAL, RUNNING, PAUSED, "
-        "SUCCEEDED, ROLLED_BACK, ABORTED or FAILED",
+        help="only this status: PENDING, AWAITING_APPROVAL, RUNNING, PAUSED, SUCCEEDED, ROLLED_BACK, ABORTED or FAILED",
     )
     listing.add_argument("--limit", type=int, metavar="N", help="at most N per page")
     listing.add_argument("--next-token", metavar="TOKEN", help="continue from a previous page")

@@ -93,6 +93,7 @@ def executable_state_machines() -> None:
     with its ``DefinitionSubstitutions`` applied as AWS applies them (moto created it where it
     cannot execute, and ignored the substitutions).
     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-stepfunctions-statemachine.html#cfn-stepfunctions-statemachine-definitionsubstitutions"""
+
     def create_state_machine(
         cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any
     ):

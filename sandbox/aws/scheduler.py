@@ -369,13 +369,9 @@ class Scheduler:
             cursor = schedule._sandbox_cursor = instant
             if schedule.state == "DISABLED":
                 continue
-            payload = render_input(
-                schedule.target.get("Input"), schedule_arn=schedule.arn, scheduled_time=instant
-            )
+            payload = render_input(schedule.target.get("Input"), schedule_arn=schedule.arn, scheduled_time=instant)
             self.fired.append(
-                Fired(
-                    schedule.arn, schedule.name, schedule.group_name, instant, schedule.target["Arn"], payload
-                )
+                Fired(schedule.arn, schedule.name, schedule.group_name, instant, schedule.target["Arn"], payload)
             )
             invoke_target(schedule.target, payload, label)
             fired += 1
@@ -495,9 +491,7 @@ def fire_schedules() -> None:
                 if expression.startswith("at("):
                     raise InvalidExpression(expression)
             except (InvalidExpression, ValueError):
-                raise events_models.ValidationException(
-                    "Parameter ScheduleExpression is not valid."
-                ) from None
+                raise events_models.ValidationException("Parameter ScheduleExpression is not valid.") from None
         rule = original_put_rule(self, name, **kwargs)
         if expression:
             rule._sandbox_anchor = CLOCK.now()

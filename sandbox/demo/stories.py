@@ -46,9 +46,7 @@ class Demo:
         self.say()
         self.say(f"=== {text} " + "=" * max(0, 76 - len(text)))
 
-    def promoter(
-        self, *args: str, show: bool = True, capture: bool = True
-    ) -> subprocess.CompletedProcess[str]:
+    def promoter(self, *args: str, show: bool = True, capture: bool = True) -> subprocess.CompletedProcess[str]:
         """Run the CLI as a user would type it (PROMOTER_API is set, so no --api)."""
         if show:
             self.say(f"$ promoter {shlex.join(args)}")
@@ -166,9 +164,7 @@ class Demo:
             p = self.promotion(promotion_id)
             start = _time(p["created_at"])
             points = [e for e in p["events"] if e.get("weight") is not None]
-            trail = "  ".join(
-                f"+{(_time(e['at']) - start).total_seconds():4.1f}s {e['weight']:.0%}" for e in points
-            )
+            trail = "  ".join(f"+{(_time(e['at']) - start).total_seconds():4.1f}s {e['weight']:.0%}" for e in points)
             self.say(f"{promotion_id}  v{p['stable_version']} -> v{p['candidate_version']}  {p['status']}")
             self.say(f"    {trail}")
             if p.get("outcome_reason"):

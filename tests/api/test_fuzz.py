@@ -32,9 +32,7 @@ def api_schema(sandbox, targets, local_api):
     # Something real to find: a managed function with an alias and an alarm.
     targets.function("orders")
     targets.alarm("orders-errors", "orders")
-    return schemathesis.openapi.from_url(
-        f"{local_api}/openapi.json", config=SchemathesisConfig.from_dict(CONFIG)
-    )
+    return schemathesis.openapi.from_url(f"{local_api}/openapi.json", config=SchemathesisConfig.from_dict(CONFIG))
 
 
 def test_every_answer_conforms_and_none_is_a_server_error(api_schema, local_api):

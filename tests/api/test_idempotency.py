@@ -97,9 +97,7 @@ def test_signals_with_a_key_act_once(sandbox, targets, gateway):
     fresh = gateway.send("approve_promotion", path=path, idempotency_key="approve-2")
 
     assert first.status == again.status == 202
-    assert (
-        again.body == first.body == {"id": promotion_id, "status": "AWAITING_APPROVAL", "signal": "approve"}
-    )
+    assert again.body == first.body == {"id": promotion_id, "status": "AWAITING_APPROVAL", "signal": "approve"}
     assert fresh.status == 409  # a new key is a new request, and the promotion is over
     assert fresh.body["current_status"] == "SUCCEEDED"
     approvals = [e for e in sandbox.service().get(promotion_id).events if e.type == "approve"]

@@ -38,9 +38,7 @@ def test_local_calls_are_unsigned_and_the_actor_is_local(sandbox, targets, local
         assert "security" not in document  # the local server takes unsigned calls, and says so
         assert document["servers"] == [{"url": "/"}]
         assert http.get("/swagger").headers["content-type"].startswith("text/html")
-        assert (
-            http.get("/functions/orders/aliases").json()["aliases"][0]["last_promotion"]["id"] == promotion_id
-        )
+        assert http.get("/functions/orders/aliases").json()["aliases"][0]["last_promotion"]["id"] == promotion_id
 
 
 def test_twenty_parallel_starts_on_one_target_one_wins(sandbox, targets, local_api):
@@ -54,9 +52,7 @@ def test_twenty_parallel_starts_on_one_target_one_wins(sandbox, targets, local_a
     def caller(index: int) -> None:
         with httpx.Client(base_url=local_api, timeout=60) as http:
             barrier.wait()
-            response = http.post(
-                "/promotions", json=BODY | {"alarms": ["orders-errors"], "reason": f"caller {index}"}
-            )
+            response = http.post("/promotions", json=BODY | {"alarms": ["orders-errors"], "reason": f"caller {index}"})
         with lock:
             answers.append(response)
 

@@ -214,9 +214,7 @@ def test_openapi_document_and_swagger_ui(gateway):
     }
     start = document["paths"]["/promotions"]["post"]
     assert set(start["responses"]) == {"202", "403", "409", "415", "422", "429", "500"}
-    assert start["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "PromotionAccepted"
-    )
+    assert start["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith("PromotionAccepted")
     assert "Location" in start["responses"]["202"]["headers"]
     assert start["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("PromotionRequest")
     get = document["paths"]["/promotions/{promotion_id}"]["get"]
@@ -230,9 +228,7 @@ def test_openapi_document_and_swagger_ui(gateway):
 
     swagger = gateway.app.resolve(gateway.event("get_openapi", path="/swagger"), None)
     assert swagger["statusCode"] == 200
-    assert "text/html" in (swagger.get("headers") or {}).get("Content-Type", "") + str(
-        swagger.get("multiValueHeaders")
-    )
+    assert "text/html" in (swagger.get("headers") or {}).get("Content-Type", "") + str(swagger.get("multiValueHeaders"))
 
 
 def test_an_unknown_route_answers_the_error_body(gateway):
@@ -248,9 +244,7 @@ def test_the_deployed_api_function_serves_the_same_routes(sandbox, targets):
     lambdas = sandbox.client("lambda")
     resources = sandbox.client("cloudformation").list_stack_resources(StackName=sandbox.stack_name)
     function = next(
-        r["PhysicalResourceId"]
-        for r in resources["StackResourceSummaries"]
-        if r["LogicalResourceId"] == "ApiFunction"
+        r["PhysicalResourceId"] for r in resources["StackResourceSummaries"] if r["LogicalResourceId"] == "ApiFunction"
     )
 
     def invoke(name: str, **changes) -> tuple[int, dict, dict]:
@@ -260,9 +254,7 @@ def test_the_deployed_api_function_serves_the_same_routes(sandbox, targets):
         raw = lambdas.invoke(FunctionName=function, Payload=json.dumps(event).encode())
         answer = json.loads(raw["Payload"].read())
         assert "FunctionError" not in raw, answer
-        headers = answer.get("headers") or {
-            k: v[-1] for k, v in (answer.get("multiValueHeaders") or {}).items()
-        }
+        headers = answer.get("headers") or {k: v[-1] for k, v in (answer.get("multiValueHeaders") or {}).items()}
         return answer["statusCode"], headers, json.loads(answer["body"])
 
     event = load_event("start_promotion")

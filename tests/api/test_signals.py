@@ -103,8 +103,10 @@ def test_pause_then_resume(sandbox, targets, gateway):
     assert resumed.status == 202
     assert resumed.body == {"id": promotion_id, "status": "PAUSED", "signal": "resume"}
     service = sandbox.service()
-    wait_until(lambda: service.get(promotion_id).status is Status.RUNNING and service.get(promotion_id).task_token,
-               "holding again after the resume")
+    wait_until(
+        lambda: service.get(promotion_id).status is Status.RUNNING and service.get(promotion_id).task_token,
+        "holding again after the resume",
+    )
     hold = service.get(promotion_id).hold
     assert hold.baked < 3000 and hold.seconds == 3000  # the pause did not shorten the bake: it continues
     assert signal(gateway, promotion_id, Signal.PROMOTE_NOW).status == 202

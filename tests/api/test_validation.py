@@ -274,10 +274,7 @@ def test_the_body_must_be_json(shape_gateway):
 
 def test_messages_keep_the_rule_in_words(shape_gateway):
     answer = shape_gateway.send("start_promotion", body=GOOD | {"version": "$LATEST"})
-    assert (
-        answer.body["message"]
-        == "version: version must be a published version number (digits), not '$LATEST'"
-    )
+    assert answer.body["message"] == "version: version must be a published version number (digits), not '$LATEST'"
 
     both = shape_gateway.send("start_promotion", body=GOOD | {"publish": True})
     assert "exactly one of 'version' or 'publish'" in both.body["message"]
@@ -343,9 +340,7 @@ REQUEST_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("case", "name", "changes", "field", "rule"), REQUEST_CASES, ids=[c[0] for c in REQUEST_CASES]
-)
+@pytest.mark.parametrize(("case", "name", "changes", "field", "rule"), REQUEST_CASES, ids=[c[0] for c in REQUEST_CASES])
 def test_bad_query_path_header_and_signal_bodies(shape_gateway, case, name, changes, field, rule):
     answer = shape_gateway.send(name, **changes)
 
@@ -435,43 +430,103 @@ ENVIRONMENT = {"name": "dev", "function": "orders", "alias": "dev"}
 SCHEDULE = {"at": "2030-01-01T02:00:00Z", "promotion": GOOD}
 # (case, sample event, body, field, rule): the same rules on every route that takes a target.
 NESTED_CASES = [
-    ("pipeline alarm empty", "put_pipeline", {"environments": [ENVIRONMENT | {"alarms": [""]}]},
-     "environments.0.alarms.0", "string_too_short"),
-    ("pipeline alarm blank", "put_pipeline", {"environments": [ENVIRONMENT | {"alarms": [" "]}]},
-     "environments.0.alarms.0", "value_error"),
-    ("pipeline function qualified", "put_pipeline", {"environments": [ENVIRONMENT | {"function": "orders:dev"}]},
-     "environments.0.function", "value_error"),
-    ("pipeline protected yes", "put_pipeline", {"environments": [ENVIRONMENT | {"protected": "yes"}]},
-     "environments.0.protected", "bool_type"),
-    ("pipeline weight string", "put_pipeline",
-     {"environments": [ENVIRONMENT | {"strategy": {"type": "canary", "weight": "0.1"}}]},
-     "environments.0.strategy.weight", "float_type"),
-    ("pipeline linear step too small", "put_pipeline",
-     {"environments": [ENVIRONMENT | {"strategy": {"type": "linear", "step": 0.001}}]},
-     "environments.0.strategy.step", "value_error"),
-    ("pipeline too long with approval", "put_pipeline",
-     {"environments": [ENVIRONMENT | {"protected": True, "strategy": {"steps": [
-         {"weight": (i + 1) / 200, "bake_seconds": 86_400} for i in range(174)]}}]},
-     "environments.0.strategy", "value_error"),
-    ("pipeline allow_override string", "put_pipeline", {"environments": [ENVIRONMENT], "allow_override": "true"},
-     "allow_override", "bool_type"),
-    ("pipeline promote override yes", "promote_pipeline", {"to": "prod", "override": "yes"},
-     "override", "bool_type"),
-    ("schedule alarm empty", "create_schedule", SCHEDULE | {"promotion": GOOD | {"alarms": [""]}},
-     "promotion.alarms.0", "string_too_short"),
-    ("schedule function qualified", "create_schedule", SCHEDULE | {"promotion": GOOD | {"function": "orders:1"}},
-     "promotion.function", "value_error"),
-    ("schedule approval yes", "create_schedule", SCHEDULE | {"promotion": GOOD | {"approval": "yes"}},
-     "promotion.approval", "bool_type"),
-    ("schedule linear step 1e-6", "create_schedule",
-     SCHEDULE | {"promotion": GOOD | {"strategy": {"type": "linear", "step": 1e-6}}},
-     "promotion.strategy.step", "value_error"),
+    (
+        "pipeline alarm empty",
+        "put_pipeline",
+        {"environments": [ENVIRONMENT | {"alarms": [""]}]},
+        "environments.0.alarms.0",
+        "string_too_short",
+    ),
+    (
+        "pipeline alarm blank",
+        "put_pipeline",
+        {"environments": [ENVIRONMENT | {"alarms": [" "]}]},
+        "environments.0.alarms.0",
+        "value_error",
+    ),
+    (
+        "pipeline function qualified",
+        "put_pipeline",
+        {"environments": [ENVIRONMENT | {"function": "orders:dev"}]},
+        "environments.0.function",
+        "value_error",
+    ),
+    (
+        "pipeline protected yes",
+        "put_pipeline",
+        {"environments": [ENVIRONMENT | {"protected": "yes"}]},
+        "environments.0.protected",
+        "bool_type",
+    ),
+    (
+        "pipeline weight string",
+        "put_pipeline",
+        {"environments": [ENVIRONMENT | {"strategy": {"type": "canary", "weight": "0.1"}}]},
+        "environments.0.strategy.weight",
+        "float_type",
+    ),
+    (
+        "pipeline linear step too small",
+        "put_pipeline",
+        {"environments": [ENVIRONMENT | {"strategy": {"type": "linear", "step": 0.001}}]},
+        "environments.0.strategy.step",
+        "value_error",
+    ),
+    (
+        "pipeline too long with approval",
+        "put_pipeline",
+        {
+            "environments": [
+                ENVIRONMENT
+                | {
+                    "protected": True,
+                    "strategy": {"steps": [{"weight": (i + 1) / 200, "bake_seconds": 86_400} for i in range(174)]},
+                }
+            ]
+        },
+        "environments.0.strategy",
+        "value_error",
+    ),
+    (
+        "pipeline allow_override string",
+        "put_pipeline",
+        {"environments": [ENVIRONMENT], "allow_override": "true"},
+        "allow_override",
+        "bool_type",
+    ),
+    ("pipeline promote override yes", "promote_pipeline", {"to": "prod", "override": "yes"}, "override", "bool_type"),
+    (
+        "schedule alarm empty",
+        "create_schedule",
+        SCHEDULE | {"promotion": GOOD | {"alarms": [""]}},
+        "promotion.alarms.0",
+        "string_too_short",
+    ),
+    (
+        "schedule function qualified",
+        "create_schedule",
+        SCHEDULE | {"promotion": GOOD | {"function": "orders:1"}},
+        "promotion.function",
+        "value_error",
+    ),
+    (
+        "schedule approval yes",
+        "create_schedule",
+        SCHEDULE | {"promotion": GOOD | {"approval": "yes"}},
+        "promotion.approval",
+        "bool_type",
+    ),
+    (
+        "schedule linear step 1e-6",
+        "create_schedule",
+        SCHEDULE | {"promotion": GOOD | {"strategy": {"type": "linear", "step": 1e-6}}},
+        "promotion.strategy.step",
+        "value_error",
+    ),
 ]
 
 
-@pytest.mark.parametrize(
-    ("case", "name", "body", "field", "rule"), NESTED_CASES, ids=[c[0] for c in NESTED_CASES]
-)
+@pytest.mark.parametrize(("case", "name", "body", "field", "rule"), NESTED_CASES, ids=[c[0] for c in NESTED_CASES])
 def test_pipelines_and_schedules_refuse_the_same_input(shape_gateway, case, name, body, field, rule):
     answer = shape_gateway.send(name, body=body)
 
@@ -533,34 +588,52 @@ AWS_CASES = [
     (
         "HTML from AWS",
         FakeClientError("404", HTML, 404, "GetFunction"),
-        422, "InvalidRequest", "function", "404", "AWS refused the request: GetFunction answered 404",
+        422,
+        "InvalidRequest",
+        "function",
+        "404",
+        "AWS refused the request: GetFunction answered 404",
     ),
     (
         "a plain AWS message is kept",
         FakeClientError("InvalidParameterValueException", "Value 'x' at 'functionName' failed", 400, "GetAlias"),
-        422, "InvalidRequest", "alias", "InvalidParameterValueException",
+        422,
+        "InvalidRequest",
+        "alias",
+        "InvalidParameterValueException",
         "AWS refused the request: GetAlias answered InvalidParameterValueException: Value 'x' at 'functionName' failed",
     ),
     (
         "AWS's message names the parameter",
-        FakeClientError("InvalidParameterValueException", "CodeSHA256 (abc) does not match $LATEST", 400,
-                        "PublishVersion"),
-        422, "InvalidRequest", "code_sha256", "InvalidParameterValueException",
+        FakeClientError(
+            "InvalidParameterValueException", "CodeSHA256 (abc) does not match $LATEST", 400, "PublishVersion"
+        ),
+        422,
+        "InvalidRequest",
+        "code_sha256",
+        "InvalidParameterValueException",
         "AWS refused the request: PublishVersion answered InvalidParameterValueException: "
         "CodeSHA256 (abc) does not match $LATEST",
     ),
     (
         "access denied names the call",
-        FakeClientError("AccessDeniedException", "User: arn:aws:sts::1:assumed-role/x is not authorized", 403,
-                        "DescribeAlarms"),
-        403, "AccessDenied", "alarms", "AccessDeniedException",
+        FakeClientError(
+            "AccessDeniedException", "User: arn:aws:sts::1:assumed-role/x is not authorized", 403, "DescribeAlarms"
+        ),
+        403,
+        "AccessDenied",
+        "alarms",
+        "AccessDeniedException",
         "AWS denied the control plane: DescribeAlarms answered AccessDeniedException: "
         "User: arn:aws:sts::1:assumed-role/x is not authorized",
     ),
     (
         "the SDK refuses an alarm name",
         FakeParamValidationError("Invalid length for parameter AlarmNames[0], value: 0, valid min length: 1"),
-        422, "InvalidRequest", "alarms.0", "aws_parameter_validation",
+        422,
+        "InvalidRequest",
+        "alarms.0",
+        "aws_parameter_validation",
         "AWS's SDK refused the input: Invalid length for parameter AlarmNames[0], value: 0, valid min length: 1",
     ),
 ]

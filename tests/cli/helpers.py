@@ -33,9 +33,7 @@ TRUST_POLICY = json.dumps(
 def aws_command() -> list[str]:
     path = BIN / "aws"
     if not path.exists():
-        pytest.fail(
-            f"the AWS CLI is not installed in {BIN}: run make venv (requirements-dev.txt pins awscli)"
-        )
+        pytest.fail(f"the AWS CLI is not installed in {BIN}: run make venv (requirements-dev.txt pins awscli)")
     return [str(path)]
 
 

@@ -45,17 +45,41 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def judged_promotion() -> dict:
     """A record as GET /promotions/{id} returns it, the analysis built from the layer's own models."""
     errors = MetricEvidence(
-        name="error_rate", test="fisher_exact", stable=0.0102, candidate=0.0537, stable_n=10_800,
-        candidate_n=1_210, p_value=1.2e-9, effect=4.26, verdict=Verdict.HIGH, failed=True, weight=40,
+        name="error_rate",
+        test="fisher_exact",
+        stable=0.0102,
+        candidate=0.0537,
+        stable_n=10_800,
+        candidate_n=1_210,
+        p_value=1.2e-9,
+        effect=4.26,
+        verdict=Verdict.HIGH,
+        failed=True,
+        weight=40,
         critical=True,
     )
     p99 = MetricEvidence(
-        name="duration_p99", test="mann_whitney_u", stable=212.0, candidate=215.5, stable_n=10,
-        candidate_n=10, p_value=0.41, effect=0.016, verdict=Verdict.PASS, failed=False, weight=30,
+        name="duration_p99",
+        test="mann_whitney_u",
+        stable=212.0,
+        candidate=215.5,
+        stable_n=10,
+        candidate_n=10,
+        p_value=0.41,
+        effect=0.016,
+        verdict=Verdict.PASS,
+        failed=False,
+        weight=30,
     )
     evidence = StepEvidence(
-        step=0, periods=10, candidate_invocations=1_210, stable_invocations=10_800, score=60.0,
-        verdict=StepVerdict.FAIL, reason="error_rate High: 5.37% vs 1.02% (critical)", metrics=[errors, p99],
+        step=0,
+        periods=10,
+        candidate_invocations=1_210,
+        stable_invocations=10_800,
+        score=60.0,
+        verdict=StepVerdict.FAIL,
+        reason="error_rate High: 5.37% vs 1.02% (critical)",
+        metrics=[errors, p99],
     )
     analysis = AnalysisRecord(
         spec=AnalysisSpec(),
@@ -63,9 +87,16 @@ def judged_promotion() -> dict:
         last=evidence,
     )
     return {
-        "id": "p-7", "function": "orders", "alias": "live", "status": "ROLLED_BACK", "stable_version": "1",
-        "candidate_version": "2", "current_weight": 0.0, "steps": [{"weight": 0.1, "bake_seconds": 600}],
-        "outcome_reason": "JudgeFailed: error_rate High", "analysis": analysis.model_dump(mode="json"),
+        "id": "p-7",
+        "function": "orders",
+        "alias": "live",
+        "status": "ROLLED_BACK",
+        "stable_version": "1",
+        "candidate_version": "2",
+        "current_weight": 0.0,
+        "steps": [{"weight": 0.1, "bake_seconds": 600}],
+        "outcome_reason": "JudgeFailed: error_rate High",
+        "analysis": analysis.model_dump(mode="json"),
     }
 
 

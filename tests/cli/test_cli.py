@@ -146,9 +146,7 @@ def test_no_endpoint_at_all_is_a_usage_error(shell):
 
 def test_json_output_parses(shell, targets):
     targets.function("search")
-    started = shell.promoter(
-        "start", "search", "live", "--version", "2", "--strategy", "all-at-once", "--json"
-    )
+    started = shell.promoter("start", "search", "live", "--version", "2", "--strategy", "all-at-once", "--json")
     assert started.code == 0, started
     promotion_id = started.json["id"]
     assert started.json["status"] in {"PENDING", "RUNNING"}

@@ -128,10 +128,7 @@ def test_custom_steps_and_signals_with_reasons(api):
 
 
 def test_region_comes_from_an_execute_api_host():
-    assert (
-        region_of("https://abc123.execute-api.ap-southeast-2.amazonaws.com/prod", "eu-west-1")
-        == "ap-southeast-2"
-    )
+    assert region_of("https://abc123.execute-api.ap-southeast-2.amazonaws.com/prod", "eu-west-1") == "ap-southeast-2"
     assert region_of("http://127.0.0.1:8080", "eu-west-1") == "eu-west-1"
     assert region_of("http://127.0.0.1:8080", None) == "us-east-1"
 
@@ -236,9 +233,7 @@ def test_the_live_watch_redraws_its_block_with_rich_and_prints_each_event_once()
     steps = [{"index": 0, "weight": 0.25, "bake_seconds": 60, "started_at": "2026-11-23T10:00:01+00:00"}]
     base = {"id": "p-1", "function": "f", "alias": "live", "stable_version": "1", "candidate_version": "2"}
     display.update(base | {"status": "RUNNING", "current_weight": 0.0, "steps": steps, "events": [created]})
-    display.update(
-        base | {"status": "RUNNING", "current_weight": 0.25, "steps": steps, "events": [created, shifted]}
-    )
+    display.update(base | {"status": "RUNNING", "current_weight": 0.25, "steps": steps, "events": [created, shifted]})
     display.stop()
     text = screen.getvalue()
     assert text.count("created") == 1 and text.count("shifted") == 1

@@ -325,9 +325,7 @@ def test_each_shell_gets_a_script_that_asks_the_cli(shell):
 
 
 def test_profile_and_region_choose_the_keys_and_the_signing_region(api, monkeypatch, tmp_path):
-    (tmp_path / "credentials").write_text(
-        "[release]\naws_access_key_id = AKIDRELEASE\naws_secret_access_key = s\n"
-    )
+    (tmp_path / "credentials").write_text("[release]\naws_access_key_id = AKIDRELEASE\naws_secret_access_key = s\n")
     (tmp_path / "config").write_text("[profile release]\nregion = ap-south-1\n")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))

@@ -15,9 +15,7 @@ def handler(event, context):
 def test_a_function_made_with_the_aws_cli_is_promoted_with_the_promoter_cli(shell, tmp_path):
     function, alias, alarm = "hello", "live", "hello-errors"
     # --- the function, as a user makes it with the AWS CLI ----------------------------------------
-    role = shell.aws(
-        "iam", "create-role", "--role-name", "hello-role", "--assume-role-policy-document", TRUST_POLICY
-    )
+    role = shell.aws("iam", "create-role", "--role-name", "hello-role", "--assume-role-policy-document", TRUST_POLICY)
     v1 = handler_zip(tmp_path / "v1.zip", HANDLER.format(build="v1"))
     v2 = handler_zip(tmp_path / "v2.zip", HANDLER.format(build="v2"))
     shell.aws(
@@ -26,9 +24,7 @@ def test_a_function_made_with_the_aws_cli_is_promoted_with_the_promoter_cli(shel
         "--tags", "promoter:managed=true",
     )  # fmt: skip
     assert shell.aws("lambda", "publish-version", "--function-name", function).json["Version"] == "1"
-    shell.aws(
-        "lambda", "create-alias", "--function-name", function, "--name", alias, "--function-version", "1"
-    )
+    shell.aws("lambda", "create-alias", "--function-name", function, "--name", alias, "--function-version", "1")
     shell.aws("lambda", "update-function-code", "--function-name", function, "--zip-file", f"fileb://{v2}")
     assert shell.aws("lambda", "publish-version", "--function-name", function).json["Version"] == "2"
     shell.aws(
@@ -39,12 +35,8 @@ def test_a_function_made_with_the_aws_cli_is_promoted_with_the_promoter_cli(shel
     )  # fmt: skip
     alarms = shell.aws("cloudwatch", "describe-alarms", "--alarm-names", alarm).json["MetricAlarms"]
     assert alarms[0]["StateValue"] == "OK"  # no errors yet, and missing data does not breach
-    function_arn = shell.aws("lambda", "get-function", "--function-name", function).json["Configuration"][
-        "FunctionArn"
-    ]
-    assert shell.aws("lambda", "list-tags", "--resource", function_arn).json["Tags"] == {
-        "promoter:managed": "true"
-    }
+    function_arn = shell.aws("lambda", "get-function", "--function-name", function).json["Configuration"]["FunctionArn"]
+    assert shell.aws("lambda", "list-tags", "--resource", function_arn).json["Tags"] == {"promoter:managed": "true"}
 
     def invoke(qualifier: str) -> dict:
         out = tmp_path / f"out-{qualifier}.json"

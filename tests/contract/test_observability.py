@@ -112,7 +112,6 @@ def emitted() -> list[dict[str, Any]]:
     out = io.StringIO()
     fakes, clock = Fakes(), FakeClock()
     with mock.patch("promoter.clock.now", clock.now), contextlib.redirect_stdout(out):
-
         current: list[str] = []
 
         def run(on_wait: Any = None, **overrides: Any) -> None:

@@ -14,7 +14,8 @@ def capture_bus(sandbox) -> str:
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     bus = sandbox.outputs["EventBusName"]
     events.put_rule(
-        Name="capture", EventBusName=bus,
+        Name="capture",
+        EventBusName=bus,
         EventPattern=json.dumps({"source": ["lambda-promoter"], "detail-type": ["Promotion Status Changed"]}),
     )
     events.put_targets(Rule="capture", EventBusName=bus, Targets=[{"Id": "queue", "Arn": queue_arn}])
@@ -38,7 +39,9 @@ def test_a_full_promotion_announces_pending_running_succeeded_in_order(sandbox, 
 
     details = received(sandbox, queue)
     assert [(d["previous_status"], d["status"]) for d in details] == [
-        (None, "PENDING"), ("PENDING", "RUNNING"), ("RUNNING", "SUCCEEDED"),
+        (None, "PENDING"),
+        ("PENDING", "RUNNING"),
+        ("RUNNING", "SUCCEEDED"),
     ]
     assert [d["sequence"] for d in details] == sorted(d["sequence"] for d in details)
     assert {d["promotion_id"] for d in details} == {started.id}

@@ -86,9 +86,7 @@ class Recorder:
     def events(self, function: str | None = None) -> list[dict[str, Any]]:
         items = self.dynamodb.scan(TableName=RECORDER_TABLE)["Items"]
         return [
-            json.loads(item["event"]["S"])
-            for item in items
-            if function is None or item["function"]["S"] == function
+            json.loads(item["event"]["S"]) for item in items if function is None or item["function"]["S"] == function
         ]
 
     def wait_for(self, function: str, match: Callable[[dict], bool], timeout: float = 30.0) -> dict[str, Any]:

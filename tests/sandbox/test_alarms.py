@@ -238,9 +238,7 @@ def test_ignore_keeps_a_state_set_by_hand(sandbox: Sandbox, manual: str) -> None
         treat_missing_data="ignore",
     )
     put_alarm(sandbox, case)
-    sandbox.client("cloudwatch").set_alarm_state(
-        AlarmName=case.name, StateValue=manual, StateReason="by hand"
-    )
+    sandbox.client("cloudwatch").set_alarm_state(AlarmName=case.name, StateValue=manual, StateReason="by hand")
     put_data(sandbox, now, case)  # new data: evaluated again, and "ignore" keeps the state
     sandbox.settle()
     assert alarm(sandbox, case.name)["StateValue"] == manual
@@ -267,9 +265,7 @@ def test_a_state_set_by_hand_sticks_until_new_data(sandbox: Sandbox) -> None:
     put_alarm(sandbox, case)
     sandbox.settle()
     assert alarm(sandbox, case.name)["StateValue"] == "OK"
-    sandbox.client("cloudwatch").set_alarm_state(
-        AlarmName=case.name, StateValue="ALARM", StateReason="by hand"
-    )
+    sandbox.client("cloudwatch").set_alarm_state(AlarmName=case.name, StateValue="ALARM", StateReason="by hand")
     for _ in range(3):
         sandbox.advance(PERIOD)
         sandbox.settle()

@@ -16,9 +16,7 @@ ALARM_PATTERN = {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm
 PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
 
 
-def rule_to(
-    sandbox: Sandbox, name: str, pattern: dict, target: dict, bus: str = "default", **rule: str
-) -> None:
+def rule_to(sandbox: Sandbox, name: str, pattern: dict, target: dict, bus: str = "default", **rule: str) -> None:
     events = sandbox.client("events")
     events.put_rule(Name=name, EventPattern=json.dumps(pattern), EventBusName=bus, **rule)
     events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "t1", **target}])
@@ -38,18 +36,14 @@ def executions(sandbox: Sandbox, machine: str) -> list[dict]:
     return found
 
 
-def test_alarm_state_change_reaches_a_lambda_target(
-    sandbox: Sandbox, targets: Targets, recorder: Recorder
-) -> None:
+def test_alarm_state_change_reaches_a_lambda_target(sandbox: Sandbox, targets: Targets, recorder: Recorder) -> None:
     recorder.function("on-alarm")
     arn = sandbox.client("lambda").get_function(FunctionName="on-alarm")["Configuration"]["FunctionArn"]
     rule_to(sandbox, "alarms", ALARM_PATTERN | {"detail": {"alarmName": ["orders-errors"]}}, {"Arn": arn})
     targets.function("orders")
     targets.alarm("orders-errors", "orders")  # created, then set to OK by hand
     cloudwatch = sandbox.client("cloudwatch")
-    cloudwatch.set_alarm_state(
-        AlarmName="orders-errors", StateValue="ALARM", StateReason="errors on the canary"
-    )
+    cloudwatch.set_alarm_state(AlarmName="orders-errors", StateValue="ALARM", StateReason="errors on the canary")
 
     event = recorder.wait_for("on-alarm", lambda e: e["detail"]["state"]["value"] == "ALARM")
     alarm = cloudwatch.describe_alarms(AlarmNames=["orders-errors"])["MetricAlarms"][0]
@@ -91,9 +85,7 @@ def test_alarm_from_errors_on_the_canary_reaches_step_functions(sandbox: Sandbox
     )
     targets.function("orders", builds=("v1", "v2"), failing=("v2",))
     lambdas = sandbox.client("lambda")
-    lambdas.update_alias(
-        FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}}
-    )
+    lambdas.update_alias(FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
     cloudwatch = sandbox.client("cloudwatch")
     cloudwatch.put_metric_alarm(
         AlarmName="canary-errors",
@@ -136,9 +128,7 @@ def test_custom_bus_constant_input_and_disabled_rule(sandbox: Sandbox, recorder:
     events = sandbox.client("events")
     events.create_event_bus(Name="releases")
     pattern = {"source": ["promoter"], "detail-type": ["Promotion Status Changed"]}
-    rule_to(
-        sandbox, "constant", pattern, {"Arn": arn, "Input": json.dumps({"constant": True})}, bus="releases"
-    )
+    rule_to(sandbox, "constant", pattern, {"Arn": arn, "Input": json.dumps({"constant": True})}, bus="releases")
     rule_to(sandbox, "whole", pattern, {"Arn": arn}, bus="releases")
     rule_to(
         sandbox,

@@ -29,9 +29,7 @@ def test_metrics_with_lambdas_dimension_sets(sandbox: Sandbox, targets: Targets)
     aligned(3600, offset=600)(sandbox)  # all datapoints in one hour, whatever the real time
     targets.function("orders", builds=("v1", "v2"), failing=("v2",))
     lambdas = sandbox.client("lambda")
-    lambdas.update_alias(
-        FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}}
-    )
+    lambdas.update_alias(FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
     ran = {"1": 0, "2": 0}
     for _ in range(40):
         ran[lambdas.invoke(FunctionName="orders:live", Payload=b"{}")["ExecutedVersion"]] += 1

@@ -47,9 +47,7 @@ def run(sfn: Any, definition: dict[str, Any], name: str = "m", payload: Any = No
     arn = sfn.start_execution(
         stateMachineArn=machine["stateMachineArn"], name="run-1", input=json.dumps(payload or {})
     )["executionArn"]
-    wait_until(
-        lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout=600, what="the end"
-    )
+    wait_until(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout=600, what="the end")
     return sfn.describe_execution(executionArn=arn)
 
 
@@ -332,4 +330,3 @@ def test_an_integration_that_answers_in_time_is_passed_through():
     answer = post(ApiGateway(echo_size, integration_timeout=5.0), b"{}")
 
     assert (answer.status_code, answer.text) == (200, "2")
-

@@ -53,7 +53,5 @@ def test_alias_without_weights_version_and_latest(sandbox: Sandbox, targets: Tar
 def test_full_weight_to_the_other_version(sandbox: Sandbox, targets: Targets) -> None:
     targets.function("orders", builds=("v1", "v2"))
     lambdas = sandbox.client("lambda")
-    lambdas.update_alias(
-        FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 1.0}}
-    )
+    lambdas.update_alias(FunctionName="orders", Name="live", RoutingConfig={"AdditionalVersionWeights": {"2": 1.0}})
     assert {invoke(lambdas, "orders:live")[0] for _ in range(20)} == {"2"}

@@ -201,16 +201,10 @@ def test_schedule_starts_a_state_machine(sandbox: Sandbox, targets: Targets) -> 
     )
     sandbox.advance(600)
     done = wait_until(
-        lambda: [
-            e
-            for e in sfn.list_executions(stateMachineArn=machine)["executions"]
-            if e["status"] == "SUCCEEDED"
-        ],
+        lambda: [e for e in sfn.list_executions(stateMachineArn=machine)["executions"] if e["status"] == "SUCCEEDED"],
         what="the scheduled execution",
     )
-    assert json.loads(sfn.describe_execution(executionArn=done[0]["executionArn"])["input"]) == {
-        "pipeline": "main"
-    }
+    assert json.loads(sfn.describe_execution(executionArn=done[0]["executionArn"])["input"]) == {"pipeline": "main"}
     # no ActionAfterCompletion: the one-time schedule stays
     assert sandbox.client("scheduler").get_schedule(Name="sfn")["Name"] == "sfn"
 

@@ -63,9 +63,7 @@ def test_schedule_firing_on_a_busy_target_is_skipped_with_the_reason(sandbox, ta
     )
     wait_for_writes("orders", bool)
     schedules = schedules_for(sandbox.service())
-    schedule = schedules.create(
-        ScheduleRequest(at=soon(), promotion=request(target, version="3")), actor="alice"
-    )
+    schedule = schedules.create(ScheduleRequest(at=soon(), promotion=request(target, version="3")), actor="alice")
 
     run = wait_for_run(schedules, schedule.id).runs[0]
 

@@ -18,10 +18,20 @@ ARN = "arn:aws:lambda:us-east-1:123456789012:function:orders"
         ("123456789012:function:orders:live", "orders", "123456789012", "live", None),
         (ARN, "orders", "123456789012", None, ARN),
         (f"{ARN}:7", "orders", "123456789012", "7", ARN),
-        ("arn:aws-cn:lambda:cn-north-1:123456789012:function:orders", "orders", "123456789012", None,
-         "arn:aws-cn:lambda:cn-north-1:123456789012:function:orders"),
-        ("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:orders:live", "orders", "123456789012", "live",
-         "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:orders"),
+        (
+            "arn:aws-cn:lambda:cn-north-1:123456789012:function:orders",
+            "orders",
+            "123456789012",
+            None,
+            "arn:aws-cn:lambda:cn-north-1:123456789012:function:orders",
+        ),
+        (
+            "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:orders:live",
+            "orders",
+            "123456789012",
+            "live",
+            "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:orders",
+        ),
     ],
 )
 def test_every_shape_lambda_takes(given, name, account, qualifier, arn):

@@ -19,8 +19,14 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 def promotion(steps=(0.1, 0.5, 1.0), status=Status.RUNNING, signals=(), hold=None) -> Promotion:
     return Promotion(
-        id="p-1", function="f", function_arn="arn:aws:lambda:us-east-1:1:function:f", alias="live",
-        stable_version="1", candidate_version="2", status=status, hold=hold,
+        id="p-1",
+        function="f",
+        function_arn="arn:aws:lambda:us-east-1:1:function:f",
+        alias="live",
+        stable_version="1",
+        candidate_version="2",
+        status=status,
+        hold=hold,
         signals=[SignalEntry(seq=i + 1, signal=s, actor="a") for i, s in enumerate(signals)],
         steps=[StepRecord(index=i, weight=w, bake_seconds=60) for i, w in enumerate(steps)],
     )
@@ -37,8 +43,20 @@ def test_insufficient_data_follows_the_policy(policy, fails):
 
 @pytest.mark.parametrize(
     "answer",
-    [{"passed": "false"}, {"passed": 0}, {"passed": None}, None, "FAIL: x", [False], {"ok": False},
-     {"status": "FAILED"}, {"passed": "true"}, {"passed": 1}, [True], True],
+    [
+        {"passed": "false"},
+        {"passed": 0},
+        {"passed": None},
+        None,
+        "FAIL: x",
+        [False],
+        {"ok": False},
+        {"status": "FAILED"},
+        {"passed": "true"},
+        {"passed": 1},
+        [True],
+        True,
+    ],
 )
 def test_hooks_fail_closed(answer):
     assert hook_passed(answer) is False

@@ -84,7 +84,8 @@ def test_fewer_errors_on_the_candidate_is_low_and_fails_only_by_direction():
 
 def test_custom_counts_may_exceed_invocations_and_use_a_poisson_rate_test():
     spec = MetricSpec(
-        name="db_calls", weight=10,
+        name="db_calls",
+        weight=10,
         custom={"namespace": "App", "metric_name": "DbCalls", "kind": "count", "statistic": "Sum"},
     )
     evidence = judge_counts(spec, 0.005, stable=(30_000, 9000), candidate=(6000, 1000), poisson=True)
@@ -211,7 +212,10 @@ def test_defaults_are_documented_values():
     assert (spec.warmup_seconds, spec.min_candidate_invocations, spec.alpha) == (60, 100, 0.005)
     assert (spec.pass_score, spec.marginal_score, spec.max_extensions) == (90, 75, 2)
     assert [(m.name, m.weight, m.critical) for m in spec.metrics] == [
-        ("errors", 40, True), ("duration_p99", 30, False), ("duration_p50", 15, False), ("throttles", 15, False),
+        ("errors", 40, True),
+        ("duration_p99", 30, False),
+        ("duration_p50", 15, False),
+        ("throttles", 15, False),
     ]
 
 

@@ -392,8 +392,10 @@ def test_an_alias_write_aws_refused_is_not_in_flight_so_the_end_settles_without_
     later write back had to be made (to refuse it) and was denied too: the record stayed RUNNING and
     the target locked. A 4xx means nothing was written: the claim is withdrawn."""
     denied = botocore.exceptions.ClientError(
-        {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"},
-         "ResponseMetadata": {"HTTPStatusCode": 403}},
+        {
+            "Error": {"Code": "AccessDeniedException", "Message": "not authorized"},
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        },
         "UpdateAlias",
     )
     world.start()

@@ -54,7 +54,16 @@ def test_all_at_once_is_a_single_full_step():
 
 def test_linear_ten_percent_has_nine_weighted_steps():
     assert [s.weight for s in steps_for(LinearStrategy(step=0.1))] == [
-        0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0,
+        0.1,
+        0.2,
+        0.3,
+        0.4,
+        0.5,
+        0.6,
+        0.7,
+        0.8,
+        0.9,
+        1.0,
     ]
 
 

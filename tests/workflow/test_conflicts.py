@@ -23,7 +23,9 @@ def test_out_of_band_alias_change_mid_promotion_is_drift_and_survives(sandbox, t
     assert final.status is Status.FAILED
     assert "drift" in final.outcome_reason
     assert targets.alias_state("orders", "live") | {"revision_id": None} == {
-        "version": "3", "weights": {}, "revision_id": None,
+        "version": "3",
+        "weights": {},
+        "revision_id": None,
     }  # the out-of-band change was kept
     assert lock_holder(sandbox, final) is None
 

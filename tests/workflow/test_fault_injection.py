@@ -127,9 +127,16 @@ def baseline() -> list[str]:
 def test_baseline_covers_every_adapter_operation(baseline):
     operations = Counter(baseline)
     for expected in (
-        "lambda.GetFunction", "lambda.GetAlias", "lambda.GetFunctionConfiguration", "lambda.UpdateAlias",
-        "lambda.Invoke", "cloudwatch.DescribeAlarms", "dynamodb.PutItem", "dynamodb.GetItem",
-        "dynamodb.TransactWriteItems", "stepfunctions.StartExecution",
+        "lambda.GetFunction",
+        "lambda.GetAlias",
+        "lambda.GetFunctionConfiguration",
+        "lambda.UpdateAlias",
+        "lambda.Invoke",
+        "cloudwatch.DescribeAlarms",
+        "dynamodb.PutItem",
+        "dynamodb.GetItem",
+        "dynamodb.TransactWriteItems",
+        "stepfunctions.StartExecution",
     ):
         assert operations[expected] > 0, f"baseline never called {expected}: {operations}"
 

@@ -29,8 +29,13 @@ def flaky_target(targets, name: str, share: float) -> Target:
     for index, code in enumerate((FLAKY.format(share=0.0), FLAKY.format(share=share))):
         if index == 0:
             targets.lambdas.create_function(
-                FunctionName=name, Runtime="python3.13", Role=targets.role(), Handler="app.handler",
-                Code={"ZipFile": zip_source(code)}, Tags=MANAGED_TAGS, Architectures=["arm64"],
+                FunctionName=name,
+                Runtime="python3.13",
+                Role=targets.role(),
+                Handler="app.handler",
+                Code={"ZipFile": zip_source(code)},
+                Tags=MANAGED_TAGS,
+                Architectures=["arm64"],
             )
         else:
             targets.lambdas.update_function_code(FunctionName=name, ZipFile=zip_source(code))

@@ -166,8 +166,12 @@ def test_an_alarm_as_soon_as_prepared_frees_the_target_and_ends_the_execution(sa
 def _race_alias_writes(forward: Callable[[dict], bool], first: str):
     """Hooks for UpdateAlias: the workflow's forward write (``forward(params)``) and the listener's
     write back to stable overlap; ``first`` says whose write lands first."""
-    seen = {"forward_started": threading.Event(), "back_started": threading.Event(),
-            "forward_landed": threading.Event(), "back_landed": threading.Event()}
+    seen = {
+        "forward_started": threading.Event(),
+        "back_started": threading.Event(),
+        "forward_landed": threading.Event(),
+        "back_landed": threading.Event(),
+    }
     placed = set()
 
     def before(who, scope, params):
@@ -213,6 +217,7 @@ def test_an_alarm_during_a_slow_alias_write_rolls_back_and_is_never_drift(sandbo
 
         def forward(params):
             return params.get("FunctionVersion") == "2" and not params["RoutingConfig"]["AdditionalVersionWeights"]
+
     seen, before, after = _race_alias_writes(forward, first)
 
     with around("UpdateAlias", before, after):

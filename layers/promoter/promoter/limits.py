@@ -68,7 +68,8 @@ def max_judged_steps(max_extensions: int) -> int:
     ``max_extensions`` times: the same budget as MAX_STEPS, with the Judge's events per step."""
     per_step = (
         EVENTS_PER_STEP_WORST
-        + JUDGE_EVENTS_PER_STEP + TASK_RETRY_EVENTS
+        + JUDGE_EVENTS_PER_STEP
+        + TASK_RETRY_EVENTS
         + max_extensions * (JUDGE_EVENTS_PER_EXTENSION + 2 * TASK_RETRY_EVENTS)
     )
     return int((STEP_FUNCTIONS_MAX_HISTORY_EVENTS / HEADROOM - EVENTS_FIXED_WORST) // per_step)

@@ -253,9 +253,7 @@ class CustomStrategy(BaseModel):
     def _weights_rise(cls, steps: list[Step]) -> list[Step]:
         for before, after in zip(steps, steps[1:], strict=False):
             if after.weight <= before.weight:
-                raise ValueError(
-                    f"weights must rise strictly: {after.weight} follows {before.weight}"
-                )
+                raise ValueError(f"weights must rise strictly: {after.weight} follows {before.weight}")
         if (count := _custom_step_count(steps)) > MAX_STEPS:
             raise ValueError(
                 f"{count} steps with the final 100% step; at most {MAX_STEPS} (one Step Functions execution)"
@@ -305,7 +303,7 @@ class PromotionRequest(BaseModel):
 
     function: TargetFunction
     alias: str = Field(min_length=1, max_length=128, pattern=r"^[a-zA-Z0-9_-]*[a-zA-Z_-][a-zA-Z0-9_-]*$")
-    version: str | None = Field(default=None, description="published version number, e.g. \"7\"")
+    version: str | None = Field(default=None, description='published version number, e.g. "7"')
     publish: Flag = Field(default=False, description="publish the function's current code instead")
     code_sha256: str | None = Field(default=None, description="precondition for publish")
     alarms: list[AlarmName] = Field(default_factory=list, max_length=MAX_ALARMS)
@@ -354,9 +352,7 @@ class PromotionRequest(BaseModel):
         if isinstance(value, int):
             value = str(value)
         if isinstance(value, str) and not VERSION_RE.match(value):
-            raise ValueError(
-                f"version must be a published version number (digits), not {value!r}"
-            )
+            raise ValueError(f"version must be a published version number (digits), not {value!r}")
         return value
 
     @model_validator(mode="after")
@@ -619,7 +615,6 @@ class Environment(BaseModel):
         if value and not info.data.get("protected"):
             raise ValueError("approval_by_other needs protected: true")
         return value
-
 
 
 class PipelineDefinition(BaseModel):

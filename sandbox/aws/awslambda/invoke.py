@@ -42,11 +42,13 @@ def choose_version(alias: Any) -> str:
         draw -= float(weight)
     return str(alias.function_version)
 
+
 def _split(name_or_arn: str, qualifier: str | None) -> tuple[str, str | None]:
     """(function name, qualifier) from a name, ``name:qualifier``, a partial ARN or an ARN."""
     rest = name_or_arn.split(":function:", 1)[1] if ":function:" in name_or_arn else name_or_arn
     name, _, in_name = rest.partition(":")
     return name, (in_name or qualifier or None)
+
 
 def _header(headers: Any, name: str) -> str | None:
     for key, value in (headers or {}).items():
@@ -73,16 +75,12 @@ def route_invokes() -> None:
     4. **Metrics.** Each invoke that runs records AWS/Lambda metrics (sandbox/aws/awslambda/metrics.py).
     """
 
-    def run(
-        fn: Any, qualifier: str | None, alias: Any, body: Any, headers: Any, response_headers: Any
-    ) -> Any:
+    def run(fn: Any, qualifier: str | None, alias: Any, body: Any, headers: Any, response_headers: Any) -> Any:
         started = time.perf_counter()
         payload = fn.invoke(body, headers, response_headers)
         duration_ms = (time.perf_counter() - started) * 1000.0
         executed = str(fn.version)
-        resource = (
-            None if qualifier is None or qualifier.lower() == "$latest" else f"{fn.function_name}:{qualifier}"
-        )
+        resource = None if qualifier is None or qualifier.lower() == "$latest" else f"{fn.function_name}:{qualifier}"
         data = metrics.metric_data(
             fn.function_name,
             resource,
@@ -111,9 +109,7 @@ def route_invokes() -> None:
             return b""
         if kind == "Event" and not _header(headers, INLINE):
             request = {k: v for k, v in (headers or {}).items()}
-            DISPATCHER.submit(
-                f"async invoke {fn.function_arn}", lambda: run(fn, qualifier, alias, body, request, {})
-            )
+            DISPATCHER.submit(f"async invoke {fn.function_arn}", lambda: run(fn, qualifier, alias, body, request, {}))
             response_headers["Content-Length"] = "0"
             return b""
         payload = run(fn, qualifier, alias, body, headers, response_headers)
@@ -133,6 +129,7 @@ def _code_dirs(fn: Any) -> tuple[Any, list[Any]]:
         if version is not None and getattr(version, "code_bytes", b""):
             layer_dirs.append(runtime.unpack(version.code_bytes, version.code_sha_256))
     return code_dir, layer_dirs
+
 
 def _layer_version(fn: Any, arn: str) -> Any:
     backend = lambda_models.lambda_backends[fn.account_id][fn.region]

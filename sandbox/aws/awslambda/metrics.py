@@ -34,9 +34,7 @@ def metric_data(
 ) -> list[dict[str, Any]]:
     dimension_sets = [[{"Name": "FunctionName", "Value": function}]]
     if resource:
-        dimension_sets.append(
-            [{"Name": "FunctionName", "Value": function}, {"Name": "Resource", "Value": resource}]
-        )
+        dimension_sets.append([{"Name": "FunctionName", "Value": function}, {"Name": "Resource", "Value": resource}])
         if executed_version:
             dimension_sets.append(
                 [
@@ -56,6 +54,7 @@ def metric_data(
         for name, value, unit in values
         for dims in dimension_sets
     ]
+
 
 def record(account_id: str, region: str, data: list[dict[str, Any]]) -> None:
     from moto.cloudwatch.models import cloudwatch_backends

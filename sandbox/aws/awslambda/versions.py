@@ -37,6 +37,7 @@ def _validate_description(description: Any) -> None:
             str(description), "description", f"Member must have length less than or equal to {MAX_DESCRIPTION}"
         )
 
+
 def _validate_routing(backend: Any, function_name: str, version: str | None, routing: Any) -> None:
     """AWS's rules for a weighted alias: at most one additional version, a weight in [0, 1], and both
     versions published: ``$LATEST`` fails the key pattern of AdditionalVersionWeights

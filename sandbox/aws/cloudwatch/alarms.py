@@ -94,9 +94,7 @@ class Sample:
 
     __slots__ = ("at", "count", "sum", "min", "max", "raw", "unit")
 
-    def __init__(
-        self, at: float, unit: str | None, *, raw: list[float] | None = None, stats: dict | None = None
-    ):
+    def __init__(self, at: float, unit: str | None, *, raw: list[float] | None = None, stats: dict | None = None):
         self.at = at
         self.unit = unit
         self.raw = raw
@@ -306,10 +304,7 @@ def period_values(alarm: Any, account: str, region: str, now: float) -> list[tup
     for sample in samples:
         buckets[math.floor(sample.at / period) * period].append(sample)
     starts = [first + i * period for i in range(count)]
-    return [
-        (start, statistic(buckets.get(start, []), alarm.statistic, alarm.extended_statistic))
-        for start in starts
-    ]
+    return [(start, statistic(buckets.get(start, []), alarm.statistic, alarm.extended_statistic)) for start in starts]
 
 
 def evaluable(alarm: Any) -> bool:
@@ -516,9 +511,7 @@ def _configuration(alarm: Any) -> dict[str, Any]:
     return configuration
 
 
-def state_change_detail(
-    alarm: Any, previous: tuple[str, str, str | None, float], at: float
-) -> dict[str, Any]:
+def state_change_detail(alarm: Any, previous: tuple[str, str, str | None, float], at: float) -> dict[str, Any]:
     return {
         "alarmName": alarm.name,
         "state": _state(alarm.state_value, alarm.state_reason, alarm.state_reason_data, at),

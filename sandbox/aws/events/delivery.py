@@ -51,6 +51,7 @@ def iso_time(value: Any) -> str:
         return str(value)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+
 def aws_event(moto_event: dict[str, Any], account_id: str) -> dict[str, Any]:
     """moto's internal event message as AWS delivers it to a target."""
     return {
@@ -64,6 +65,7 @@ def aws_event(moto_event: dict[str, Any], account_id: str) -> dict[str, Any]:
         "resources": list(moto_event.get("resources") or []),
         "detail": moto_event.get("detail", {}),
     }
+
 
 def target_input(target: dict[str, Any], event: dict[str, Any], moto_event: dict[str, Any]) -> Any:
     """What the target receives: Input, InputPath, InputTransformer, else the event."""
@@ -97,6 +99,7 @@ def invoke_async(function_arn: str, payload: Any, account_id: str, region: str) 
     # already on a worker thread: run it here (the invoke patch would queue an Event invoke again)
     backend.invoke(function_arn, None, body, {"x-amz-invocation-type": "Event", INLINE: "1"}, {})
 
+
 def start_execution(state_machine_arn: str, payload: Any, account_id: str, region: str) -> str:
     from moto.stepfunctions import responses as sfn_responses
 
@@ -104,6 +107,7 @@ def start_execution(state_machine_arn: str, payload: Any, account_id: str, regio
     body = payload if isinstance(payload, str) else json.dumps(payload)
     execution = backend.start_execution(state_machine_arn, str(uuid.uuid4()), body)
     return execution.execution_arn
+
 
 def deliver(service: str, arn: str, payload: Any, account_id: str, region: str, label: str) -> Future | None:
     """Queue one delivery to a Lambda function or a state machine (``service`` lambda|states)."""
@@ -188,6 +192,7 @@ NOT_AUTHORIZED_FOR_SOURCE = {
     "ErrorCode": "NotAuthorizedForSourceException",
     "ErrorMessage": "Not authorized for the source.",
 }
+
 
 def put_events_as_a_caller(backend: Any, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """PutEvents' result entries, in request order: reserved sources refused, the rest put."""

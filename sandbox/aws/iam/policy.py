@@ -944,5 +944,3 @@ def attach_managed_policy_arns() -> None:
         return role
 
     iam_models.Role.create_from_cloudformation_json = classmethod(create)
-
-

@@ -52,7 +52,6 @@ NOT_CAUGHT_BY_STATES_ALL = frozenset({"States.DataLimitExceeded", "States.Runtim
 NEVER_CAUGHT = frozenset({"States.Runtime"})
 
 
-
 # --- 25,000 events ------------------------------------------------------------------------------------
 def _history_limit_details() -> Any:
     from moto.stepfunctions.parser.api import ExecutionFailedEventDetails

@@ -64,8 +64,13 @@ def _verdict(spec: MetricSpec, high: bool, low: bool) -> tuple[Verdict, bool]:
 
 def _nodata(spec: MetricSpec, test: str, detail: str) -> MetricEvidence:
     return MetricEvidence(
-        name=spec.name, test=test, verdict=Verdict.NODATA, failed=False,
-        weight=spec.weight, critical=spec.critical, detail=detail,
+        name=spec.name,
+        test=test,
+        verdict=Verdict.NODATA,
+        failed=False,
+        weight=spec.weight,
+        critical=spec.critical,
+        detail=detail,
     )
 
 
@@ -97,9 +102,18 @@ def judge_counts(
     effect = (c_rate / s_rate - 1.0) if s_rate > 0 else None
     change = f"{effect:+.0%}" if effect is not None else ("from none" if c_rate > 0 else "none on either")
     return MetricEvidence(
-        name=spec.name, test=test, stable=s_rate, candidate=c_rate, stable_n=s_n, candidate_n=c_n,
-        p_value=p_low if verdict is Verdict.LOW else p_high, effect=effect, verdict=verdict, failed=failed,
-        weight=spec.weight, critical=spec.critical,
+        name=spec.name,
+        test=test,
+        stable=s_rate,
+        candidate=c_rate,
+        stable_n=s_n,
+        candidate_n=c_n,
+        p_value=p_low if verdict is Verdict.LOW else p_high,
+        effect=effect,
+        verdict=verdict,
+        failed=failed,
+        weight=spec.weight,
+        critical=spec.critical,
         detail=f"{c_k}/{c_n} = {c_rate:.3%} vs {s_k}/{s_n} = {s_rate:.3%} ({change})",
     )
 
@@ -114,8 +128,11 @@ def judge_samples(
 ) -> MetricEvidence:
     test = "mann_whitney_u"
     if len(stable) < MIN_SAMPLE_PERIODS or len(candidate) < MIN_SAMPLE_PERIODS:
-        return _nodata(spec, test, f"periods with a value: stable {len(stable)}, candidate {len(candidate)} "
-                                   f"(needs {MIN_SAMPLE_PERIODS} each)")
+        return _nodata(
+            spec,
+            test,
+            f"periods with a value: stable {len(stable)}, candidate {len(candidate)} (needs {MIN_SAMPLE_PERIODS} each)",
+        )
     s_median, c_median = float(np.median(stable)), float(np.median(candidate))
     shift = hodges_lehmann(candidate, stable)
     allowed = spec.tolerance * abs(s_median)
@@ -126,9 +143,18 @@ def judge_samples(
     verdict, failed = _verdict(spec, high, low)
     effect = shift / abs(s_median) if s_median else None
     return MetricEvidence(
-        name=spec.name, test=test, stable=s_median, candidate=c_median, stable_n=len(stable),
-        candidate_n=len(candidate), p_value=p_low if verdict is Verdict.LOW else p_high, effect=effect,
-        verdict=verdict, failed=failed, weight=spec.weight, critical=spec.critical,
+        name=spec.name,
+        test=test,
+        stable=s_median,
+        candidate=c_median,
+        stable_n=len(stable),
+        candidate_n=len(candidate),
+        p_value=p_low if verdict is Verdict.LOW else p_high,
+        effect=effect,
+        verdict=verdict,
+        failed=failed,
+        weight=spec.weight,
+        critical=spec.critical,
         detail=f"median of periods {c_median:.4g} vs {s_median:.4g}; Hodges-Lehmann shift {shift:+.4g}"
         + (f" ({effect:+.0%}, tolerance {spec.tolerance:.0%})" if effect is not None else ""),
     )
@@ -169,8 +195,14 @@ def judge(spec: AnalysisSpec, window: MetricWindow, *, step: int | None = None) 
         verdict: StepVerdict, reason: str, metrics: list[MetricEvidence], score: float | None = None
     ) -> StepEvidence:
         return StepEvidence(
-            step=step, periods=periods, candidate_invocations=c_inv, stable_invocations=s_inv,
-            score=score, verdict=verdict, reason=reason, metrics=metrics,
+            step=step,
+            periods=periods,
+            candidate_invocations=c_inv,
+            stable_invocations=s_inv,
+            score=score,
+            verdict=verdict,
+            reason=reason,
+            metrics=metrics,
         )
 
     if c_inv < spec.min_candidate_invocations:
@@ -193,8 +225,12 @@ def judge(spec: AnalysisSpec, window: MetricWindow, *, step: int | None = None) 
     if critical:
         return ending(StepVerdict.FAIL, f"critical metric failed: {failing}", evidence, score)
     if score is None or score >= spec.pass_score:
-        return ending(StepVerdict.PASS, f"score {score:.0f}" if score is not None else "no critical metric failed",
-                      evidence, score)
+        return ending(
+            StepVerdict.PASS,
+            f"score {score:.0f}" if score is not None else "no critical metric failed",
+            evidence,
+            score,
+        )
     if score >= spec.marginal_score:
         reason = f"score {score:.0f} below {spec.pass_score:.0f}: {failing}"
         return ending(StepVerdict.MARGINAL, reason, evidence, score)

@@ -67,8 +67,13 @@ class JudgeTask:
         custom = {m.name: m.custom for m in spec.metrics if m.custom is not None}
         stable, candidate = promotion.stable_version, promotion.candidate_version
         series = self.metrics_for(promotion).version_series(
-            promotion.function_arn.split(":")[6], promotion.alias, [stable, candidate],
-            start, end, spec.period_seconds, custom,
+            promotion.function_arn.split(":")[6],
+            promotion.alias,
+            [stable, candidate],
+            start,
+            end,
+            spec.period_seconds,
+            custom,
         )
         window = MetricWindow(period_seconds=spec.period_seconds, stable=series[stable], candidate=series[candidate])
         evidence = judge(spec, window, step=step)
@@ -80,20 +85,30 @@ class JudgeTask:
             assert p.analysis is not None
             p.analysis.last = evidence
             p.analysis.steps[str(step)] = StepJudgement(
-                verdict=evidence.verdict, action=action, score=evidence.score,
-                reason=evidence.reason[:MAX_REASON], extensions=taken + (action == "extend"),
+                verdict=evidence.verdict,
+                action=action,
+                score=evidence.score,
+                reason=evidence.reason[:MAX_REASON],
+                extensions=taken + (action == "extend"),
             )
             p.record(JUDGE, "judged", summary(evidence), weight=p.steps[step].weight)
             if action == "extend":
                 p.hold = Hold(step=step, seconds=spec.extension_seconds, running_since=clock.now())
-                p.record(JUDGE, "bake_extended", f"step {step + 1}: {spec.extension_seconds}s more "
-                         f"({taken + 1} of {spec.max_extensions}): {evidence.verdict.value}")
+                p.record(
+                    JUDGE,
+                    "bake_extended",
+                    f"step {step + 1}: {spec.extension_seconds}s more "
+                    f"({taken + 1} of {spec.max_extensions}): {evidence.verdict.value}",
+                )
             elif action == "pause":
                 if p.hold:
                     p.hold.running_since = None
                 p.status = Status.PAUSED
-                p.record(JUDGE, "paused", f"step {step + 1}: canary analysis {evidence.verdict.value}, "
-                         "waiting for resume (promote) or abort")
+                p.record(
+                    JUDGE,
+                    "paused",
+                    f"step {step + 1}: canary analysis {evidence.verdict.value}, waiting for resume (promote) or abort",
+                )
 
         self.records.mutate(promotion_id, keep, actor=JUDGE)
         if action == "fail":

@@ -115,16 +115,10 @@ def model_response(status: int, model: ModelT, headers: dict[str, str] | None = 
     return Response(status, content_types.APPLICATION_JSON, body, headers=headers)
 
 
-def error_response(
-    status: int, error: str, message: str, field: str | None = None, **details: Any
-) -> Response[Any]:
-    body = {"error": error, "message": message, "field": field} | {
-        k: v for k, v in details.items() if v is not None
-    }
+def error_response(status: int, error: str, message: str, field: str | None = None, **details: Any) -> Response[Any]:
+    body = {"error": error, "message": message, "field": field} | {k: v for k, v in details.items() if v is not None}
     headers = {"Retry-After": "1"} if error in _RETRYABLE else None
-    return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
-    )
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
 
 
 def promoter_error_response(error: PromoterError, status: int | None = None) -> Response[Any]:
@@ -164,9 +158,7 @@ def _field_of(error: dict[str, Any]) -> str:
 
 
 def validation_response(errors: list[dict[str, Any]]) -> Response[Any]:
-    problems = [
-        {"field": _field_of(e), "rule": str(e.get("type", "invalid")), "message": _message(e)} for e in errors
-    ]
+    problems = [{"field": _field_of(e), "rule": str(e.get("type", "invalid")), "message": _message(e)} for e in errors]
     first = problems[0] if problems else {"field": "body", "rule": "invalid", "message": "invalid request"}
     return error_response(
         422,
@@ -339,9 +331,7 @@ def register(app: ApiGatewayResolver) -> None:
             return error_response(422, "InvalidRequest", message, field, rule="aws_parameter_validation")
         code, status = _aws_error(error)
         if code in _THROTTLED:
-            return error_response(
-                429, "Throttled", "AWS throttled the control plane; retry with backoff", None
-            )
+            return error_response(429, "Throttled", "AWS throttled the control plane; retry with backoff", None)
         if code in ACCESS_DENIED:
             message, field = aws_refusal(error)
             return error_response(403, "AccessDenied", f"AWS denied the control plane: {message}", field, rule=code)

@@ -60,9 +60,7 @@ class Idempotency:
 
     def _function(self) -> Callable[..., dict[str, Any]]:
         if self._idempotent is None:  # built on first use: no AWS client at import time
-            store = self._store or DynamoDBPersistenceLayer(
-                table_name=self.table_name, boto_config=BOTO_CONFIG
-            )
+            store = self._store or DynamoDBPersistenceLayer(table_name=self.table_name, boto_config=BOTO_CONFIG)
             self._config = IdempotencyConfig(
                 event_key_jmespath="[actor, operation, promotion, key]",
                 payload_validation_jmespath="payload",

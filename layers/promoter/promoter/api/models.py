@@ -111,9 +111,7 @@ class PromotionPage(BaseModel):
 class AliasView(BaseModel):
     alias: str
     version: str
-    weights: dict[str, float] = Field(
-        description="additional version -> share of traffic; empty when settled"
-    )
+    weights: dict[str, float] = Field(description="additional version -> share of traffic; empty when settled")
     active_promotion: PromotionSummary | None
     last_promotion: PromotionSummary | None
 

@@ -163,7 +163,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
             notes={
                 404: "The path is not a pipeline name (no such route)",
                 422: "Invalid pipeline, named by field: no environment, duplicate names, role ARN format, "
-                "freeze window syntax, or a target that does not exist or cannot be reached"
+                "freeze window syntax, or a target that does not exist or cannot be reached",
             },
         ),
     )

@@ -110,9 +110,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
             try:
                 promotion = service().start(request, actor)
             except NotFound as error:  # something the body names does not exist: the body is at fault
-                raise InvalidRequest(
-                    error.message, field=error.field or "function", **error.details
-                ) from error
+                raise InvalidRequest(error.message, field=error.field or "function", **error.details) from error
             return PromotionAccepted(id=promotion.id, status=promotion.status).model_dump(mode="json")
 
         body = idempotency.run(
@@ -135,9 +133,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
         responses=responses(200, PromotionPage, "A page of promotions"),
     )
     def list_promotions(
-        function: Annotated[
-            str | None, Query(min_length=1, max_length=170, description="function name or ARN")
-        ] = None,
+        function: Annotated[str | None, Query(min_length=1, max_length=170, description="function name or ARN")] = None,
         alias: Annotated[str | None, Query(min_length=1, max_length=128)] = None,
         status: Annotated[Status | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 50,
@@ -186,9 +182,7 @@ def _add_signal_route(
 
         def send() -> dict[str, Any]:
             promotion = service().signal(promotion_id, signal, actor, reason)
-            return SignalAccepted(id=promotion.id, status=promotion.status, signal=signal).model_dump(
-                mode="json"
-            )
+            return SignalAccepted(id=promotion.id, status=promotion.status, signal=signal).model_dump(mode="json")
 
         result = idempotency.run(
             idempotency_key,

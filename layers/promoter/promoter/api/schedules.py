@@ -17,9 +17,7 @@ from .context import actor_of, base_path
 from .errors import model_response, responses
 
 TAG = "schedules"
-ScheduleId = Annotated[
-    str, Path(min_length=1, max_length=64, pattern=r"^s-[0-9A-Za-z-]+$", description="schedule id")
-]
+ScheduleId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^s-[0-9A-Za-z-]+$", description="schedule id")]
 
 
 class SchedulePage(BaseModel):

@@ -11,9 +11,7 @@ class AlarmsAdapter(LazyClient):
             return {}
         found: dict[str, str] = {}
         paginator = self.client.get_paginator("describe_alarms")
-        for page in paginator.paginate(
-            AlarmNames=names, AlarmTypes=["MetricAlarm", "CompositeAlarm"]
-        ):
+        for page in paginator.paginate(AlarmNames=names, AlarmTypes=["MetricAlarm", "CompositeAlarm"]):
             for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
                 found[alarm["AlarmName"]] = alarm["StateValue"]
         return {name: found.get(name, "MISSING") for name in names}

@@ -57,7 +57,7 @@ def plain_text(text: object) -> str:
 
 
 def plain_message(error: BaseException) -> str:
-    """"GetFunction answered AccessDeniedException: ..." for an AWS error; the exception's own text,
+    """ "GetFunction answered AccessDeniedException: ..." for an AWS error; the exception's own text,
     plainly, for anything else."""
     code = code_of(error)
     if not code:

@@ -50,9 +50,7 @@ class LambdaAdapter(LazyClient):
             return config
         except ClientError as error:
             if code_of(error) == "ResourceNotFoundException":
-                raise InvalidRequest(
-                    f"version {version} of {function!r} is not published", field="version"
-                ) from error
+                raise InvalidRequest(f"version {version} of {function!r} is not published", field="version") from error
             raise
 
     def get_alias(self, function: str, alias: str) -> AliasState:
@@ -60,9 +58,7 @@ class LambdaAdapter(LazyClient):
             raw = self.client.get_alias(FunctionName=function, Name=alias)
         except ClientError as error:
             if code_of(error) == "ResourceNotFoundException":
-                raise InvalidRequest(
-                    f"alias {alias!r} of {function!r} does not exist", field="alias"
-                ) from error
+                raise InvalidRequest(f"alias {alias!r} of {function!r} does not exist", field="alias") from error
             raise
         weights = (raw.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
         return AliasState(

@@ -16,9 +16,9 @@ class WorkflowAdapter(LazyClient):
     service = "stepfunctions"
 
     def start(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
-        arn: str = self.client.start_execution(
-            stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload)
-        )["executionArn"]
+        arn: str = self.client.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))[
+            "executionArn"
+        ]
         return arn
 
     def status(self, execution_arn: str) -> str | None:
@@ -36,9 +36,7 @@ class WorkflowAdapter(LazyClient):
         return self._answer(lambda: self.client.send_task_success(taskToken=token, output=json.dumps(output)))
 
     def fail(self, token: str, error: str, cause: str) -> bool:
-        return self._answer(
-            lambda: self.client.send_task_failure(taskToken=token, error=error, cause=cause[:32_000])
-        )
+        return self._answer(lambda: self.client.send_task_failure(taskToken=token, error=error, cause=cause[:32_000]))
 
     @staticmethod
     def _answer(call: Any) -> bool:

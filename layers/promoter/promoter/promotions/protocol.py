@@ -227,7 +227,8 @@ class AliasWriter:
         # Already there, unless another writer's claim on the same RevisionId is in flight: its write
         # may still land, so ours must be written (and bump the RevisionId) to refuse it.
         in_flight = [
-            c for c in promotion.claims
+            c
+            for c in promotion.claims
             if c.id != claim_id and c.state == "pending" and c.base_revision == mine.base_revision
         ]
         lambdas = self.ctx.lambdas_for(promotion)
