@@ -301,3 +301,24 @@ def test_publish_version_refuses_a_long_description_and_a_stale_code_sha(publish
     assert code == "InvalidParameterValueException"
     assert message.startswith("CodeSHA256 (bm90IHRoZSBjb2Rl) is different from current CodeSHA256 in $LATEST")
     assert published.publish_version(FunctionName="orders", Description="y" * 256)["Version"] == "3"
+
+
+USES_LAYER = """
+import layer_only_module
+
+
+def handler(event, context):
+    return layer_only_module.GREETING
+"""
+
+
+def test_a_layers_python_folder_is_on_the_functions_path(aws: boto3.session.Session) -> None:
+    """Lambda extracts a layer to /opt and puts /opt/python on the path: a module that only the layer
+    carries imports. (The layer lookup once called a method moto's backend lacks, so no layer was
+    mounted and functions imported the venv's copy instead.)"""
+    content = zip_source('GREETING = "from the layer"\n', filename="python/layer_only_module.py")
+    layer = aws.client("lambda").publish_layer_version(LayerName="greeting", Content={"ZipFile": content})
+    create(aws, "layered", USES_LAYER, Layers=[layer["LayerVersionArn"]])
+    raw, payload = invoke(aws, "layered")
+    assert "FunctionError" not in raw, payload
+    assert payload == "from the layer"

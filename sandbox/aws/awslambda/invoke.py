@@ -132,11 +132,9 @@ def _code_dirs(fn: Any) -> tuple[Any, list[Any]]:
 
 
 def _layer_version(fn: Any, arn: str) -> Any:
-    backend = lambda_models.lambda_backends[fn.account_id][fn.region]
-    try:
-        return backend.get_layer_version_by_arn(arn)
-    except Exception:  # noqa: BLE001 - a layer from elsewhere is simply not mounted
-        return None
+    """The function's layer version, or None for a layer this account's backend does not hold
+    (one from elsewhere is simply not mounted)."""
+    return lambda_models.lambda_backends[fn.account_id][fn.region].layers_versions_by_arn(arn)
 
 
 def _run_own_code(self: Any, event: Any = None) -> tuple[str, bool, str]:
