@@ -54,8 +54,8 @@ lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## typecheck: mypy, strict on the layer (layers/promoter/promoter), the defaults on functions/ and
-##            promoter_cli/ (settings: pyproject.toml's [tool.mypy])
+## typecheck: mypy, strict on the layer (layers/promoter/promoter), the defaults on functions/,
+##            promoter_cli/ and sandbox/ (settings: pyproject.toml's [tool.mypy])
 typecheck: $(STAMP)
 	$(BIN)/mypy
 

@@ -132,7 +132,7 @@ class Sandbox:
         )
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=self.region)
+        return boto3.client(service, region_name=self.region)  # type: ignore[call-overload]  # any service by name; boto3-stubs' overloads want a literal
 
     def physical_id(self, logical_id: str) -> str:
         """The deployed name of a template resource, e.g. ``AlarmListenerFunction``."""

@@ -13,12 +13,14 @@ from moto.awslambda import models as lambda_models
 from moto.stepfunctions import models as sfn_base
 from moto.stepfunctions import responses as sfn_responses
 
+from sandbox.patching import original_classmethod, replace_classmethod
+
 
 def keep_function_properties() -> None:
     """A CloudFormation ``AWS::Lambda::Function`` keeps its Layers, Architectures and Tags, as AWS
     creates it (moto dropped them, so a tagged target or the layer's code went missing).
     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-function.html"""
-    original = lambda_models.LambdaFunction.create_from_cloudformation_json.__func__
+    original = original_classmethod(lambda_models.LambdaFunction, "create_from_cloudformation_json")
 
     def create(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any):
         fn = original(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
@@ -32,7 +34,7 @@ def keep_function_properties() -> None:
         fn.tags = tags if isinstance(tags, dict) else {t["Key"]: t["Value"] for t in tags}
         return fn
 
-    lambda_models.LambdaFunction.create_from_cloudformation_json = classmethod(create)
+    replace_classmethod(lambda_models.LambdaFunction, "create_from_cloudformation_json", create)
 
 
 def create_schedule_groups() -> None:
@@ -67,7 +69,7 @@ def create_schedule_groups() -> None:
             return self.group.arn
 
         @classmethod
-        def create_from_cloudformation_json(  # type: ignore[override]
+        def create_from_cloudformation_json(
             cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any
         ) -> ScheduleGroupResource:
             name = cloudformation_json.get("Properties", {}).get("Name", resource_name)
@@ -84,8 +86,9 @@ def ref_names_and_arns() -> None:
     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-lambda-layerversion.html#aws-resource-lambda-layerversion-return-values"""
     from moto.events import models as events_models
 
-    events_models.EventBus.physical_resource_id = property(lambda self: self.name)
-    lambda_models.LayerVersion.physical_resource_id = property(lambda self: self.arn)
+    # moto's models lack the attribute its CloudFormation reads for !Ref; it is added here.
+    events_models.EventBus.physical_resource_id = property(lambda self: self.name)  # type: ignore[attr-defined]
+    lambda_models.LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]
 
 
 def executable_state_machines() -> None:
@@ -111,7 +114,7 @@ def executable_state_machines() -> None:
             tags=sfn_base.cfn_to_api_tags(props.get("Tags", [])),
         )
 
-    sfn_base.StateMachine.create_from_cloudformation_json = classmethod(create_state_machine)
+    replace_classmethod(sfn_base.StateMachine, "create_from_cloudformation_json", create_state_machine)
 
 
 def import_rest_api_bodies() -> None:
@@ -121,7 +124,7 @@ def import_rest_api_bodies() -> None:
     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-restapi.html#cfn-apigateway-restapi-body"""
     from moto.apigateway import models as apigateway_models
 
-    original = apigateway_models.RestAPI.create_from_cloudformation_json.__func__
+    original = original_classmethod(apigateway_models.RestAPI, "create_from_cloudformation_json")
 
     def create(cls: Any, name: str, cloudformation_json: dict, account_id: str, region: str, **kw: Any):
         api = original(cls, name, cloudformation_json, account_id, region, **kw)
@@ -131,4 +134,4 @@ def import_rest_api_bodies() -> None:
             backend.put_rest_api(api.id, body, fail_on_warnings=False, mode="overwrite")
         return api
 
-    apigateway_models.RestAPI.create_from_cloudformation_json = classmethod(create)
+    replace_classmethod(apigateway_models.RestAPI, "create_from_cloudformation_json", create)

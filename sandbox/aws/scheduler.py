@@ -166,7 +166,8 @@ def parse(expression: str | None, timezone: str | None = None) -> Expression:
     text = (expression or "").strip()
     if m := _AT.match(text):
         try:
-            local = datetime(*(int(g) for g in m.groups()))  # type: ignore[misc]
+            year, month, day, hour, minute, second = (int(g) for g in m.groups())
+            local = datetime(year, month, day, hour, minute, second)
         except ValueError as error:
             raise InvalidExpression(str(error)) from None
         return Expression("at", zone, at=local.replace(tzinfo=zone).timestamp())
@@ -423,7 +424,7 @@ def _backends(service: str) -> list[Any]:
     if service == "scheduler":
         from moto.scheduler.models import scheduler_backends as backends
     else:
-        from moto.events.models import events_backends as backends
+        from moto.events.models import events_backends as backends  # type: ignore[assignment]  # both are BackendDicts
     found = []
     for _, regions in list(backends.items()):
         for _, backend in list(regions.items()):
@@ -494,9 +495,9 @@ def fire_schedules() -> None:
                 raise events_models.ValidationException("Parameter ScheduleExpression is not valid.") from None
         rule = original_put_rule(self, name, **kwargs)
         if expression:
-            rule._sandbox_anchor = CLOCK.now()
-            rule._sandbox_cursor = None
+            rule._sandbox_anchor = CLOCK.now()  # type: ignore[attr-defined]  # the schedule's own state, kept on moto's rule
+            rule._sandbox_cursor = None  # type: ignore[attr-defined]
             SCHEDULER.wake()
         return rule
 
-    events_models.EventsBackend.put_rule = put_rule
+    events_models.EventsBackend.put_rule = put_rule  # type: ignore[assignment]  # same call, keyword arguments passed on

@@ -327,7 +327,7 @@ def endpoint_session(aws_url: str, region: str = "us-east-1") -> Any:
             self.region_name = region
 
         def client(self, service: str, **kwargs: Any) -> Any:
-            return self._session.client(service, endpoint_url=aws_url, **kwargs)
+            return self._session.client(service, endpoint_url=aws_url, **kwargs)  # type: ignore[call-overload]  # any service by name; boto3-stubs' overloads want a literal
 
     return _Session()
 

@@ -126,7 +126,7 @@ def _code_dirs(fn: Any) -> tuple[Any, list[Any]]:
     layer_dirs = []
     for layer in fn.layers:
         version = _layer_version(fn, layer["Arn"])
-        if version is not None and getattr(version, "code_bytes", b""):
+        if version is not None and version.code_bytes:
             layer_dirs.append(runtime.unpack(version.code_bytes, version.code_sha_256))
     return code_dir, layer_dirs
 

@@ -254,7 +254,7 @@ def install_environ() -> None:
         os.environ = ENVIRON  # type: ignore[assignment]  # noqa: B003 - replaced on purpose, never cleared
         boto3 = sys.modules.get("boto3")
         if boto3 is not None:
-            boto3.DEFAULT_SESSION = None
+            vars(boto3)["DEFAULT_SESSION"] = None  # not imported here if no one has yet
 
 
 def _environment(values: dict[str, str]) -> Any:

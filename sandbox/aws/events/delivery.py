@@ -29,6 +29,7 @@ events.amazonaws.com; the sandbox delivers without it), and the target's RoleArn
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import uuid
 from concurrent.futures import Future
@@ -80,7 +81,7 @@ def target_input(target: dict[str, Any], event: dict[str, Any], moto_event: dict
         from moto.events.utils import EventTemplateParser
 
         transformer = target["InputTransformer"]
-        source = dict(event, **{"ingestion-time": moto_event.get("ingestion-time")})
+        source: Any = dict(event, **{"ingestion-time": moto_event.get("ingestion-time")})  # moto's event shape
         return EventTemplateParser.parse(
             input_template=transformer.get("InputTemplate"),
             input_paths_map=transformer.get("InputPathsMap", {}),
@@ -133,7 +134,7 @@ def target_kind(target: dict[str, Any], account: str, region: str) -> str | None
     return None
 
 
-def forward_to_bus(bus_arn: str, original_event: dict[str, Any]) -> None:
+def forward_to_bus(bus_arn: str, original_event: Any) -> None:
     """The event on a bus in another account or region, as AWS forwards it (same id, account, time)."""
     from moto.core.utils import unix_time
     from moto.events.models import events_backends
@@ -156,7 +157,7 @@ def deliver_to_targets() -> None:
 
     original = events_models.Rule.send_to_targets
 
-    def send_to_targets(self: Any, original_event: dict[str, Any], transform_input: bool = True) -> None:
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
         if self.state == "DISABLED" or not self.event_pattern.matches_event(original_event):
             return
         kinds = {id(t): target_kind(t, self.account_id, self.region_name) for t in self.targets}
@@ -176,7 +177,7 @@ def deliver_to_targets() -> None:
             payload = target_input(target, event, original_event) if transform_input else event
             label = f"rule {self.name} -> {arn}"
             if kind == "sns":
-                DISPATCHER.submit(label, lambda arn=arn, payload=payload: publish_to_topic(arn, payload))
+                DISPATCHER.submit(label, functools.partial(publish_to_topic, arn, payload))
             else:
                 region = arn.split(":")[3] or self.region_name
                 account = arn.split(":")[4] or self.account_id

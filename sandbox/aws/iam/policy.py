@@ -51,6 +51,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from sandbox.patching import original_classmethod, replace_classmethod
+
 ENFORCE_ENV = "SANDBOX_IAM"  # "off" switches enforcement off (the default is on)
 ADMINISTRATOR_ROLE = "sandbox-administrator"  # an account's stand-in administrator (AccountSession)
 PARTITION = "aws"
@@ -340,9 +342,9 @@ def function_credentials(fn: Any) -> dict[str, str]:
         region_name=fn.region,
         role_session_name=fn.function_name[:64],
         role_arn=role,
-        policy=None,
+        policy=None,  # type: ignore[arg-type]  # moto takes None for "no session policy"
         duration=3600,
-        external_id=None,
+        external_id=None,  # type: ignore[arg-type]  # and for "no external id"
     )
     _FUNCTION_KEYS[session.access_key_id] = fn.function_name[:64]
     _FUNCTION_ENV[key] = {
@@ -932,7 +934,7 @@ def attach_managed_policy_arns() -> None:
     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-role.html#cfn-iam-role-managedpolicyarns"""
     from moto.iam import models as iam_models
 
-    original = iam_models.Role.create_from_cloudformation_json.__func__
+    original = original_classmethod(iam_models.Role, "create_from_cloudformation_json")
 
     def create(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any):
         role = original(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
@@ -943,4 +945,4 @@ def attach_managed_policy_arns() -> None:
                 backend.attach_role_policy(arn, role.name)
         return role
 
-    iam_models.Role.create_from_cloudformation_json = classmethod(create)
+    replace_classmethod(iam_models.Role, "create_from_cloudformation_json", create)

@@ -78,4 +78,4 @@ def scale_time() -> None:
         def sleep(seconds: float) -> None:
             CLOCK.sleep(seconds)
 
-    retrier_decl.time = _ScaledTimeModule()
+    retrier_decl.time = _ScaledTimeModule()  # type: ignore[assignment]  # a module's stand-in: its sleep on the sandbox clock

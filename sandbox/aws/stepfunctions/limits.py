@@ -98,7 +98,10 @@ def limit_history() -> None:
             self._sandbox_history_full = True
             details = _history_limit_details()
             event_id = original_add_event(
-                self, context, HistoryEventType.ExecutionFailed, EventDetails(executionFailedEventDetails=details)
+                self,
+                context,
+                HistoryEventType.ExecutionFailed,
+                EventDetails(executionFailedEventDetails=details),  # type: ignore[typeddict-item]  # moto itself passes one key
             )
         env = getattr(self, "_sandbox_env", None)
         if env is None:
@@ -110,7 +113,7 @@ def limit_history() -> None:
                 env=env,
                 error_name=StatesErrorName(typ=StatesErrorNameType.StatesRuntime),
                 event_type=HistoryEventType.ExecutionFailed,
-                event_details=EventDetails(executionFailedEventDetails=details),
+                event_details=EventDetails(executionFailedEventDetails=details),  # type: ignore[typeddict-item]  # moto itself passes one key
             )
         )
 
