@@ -122,12 +122,22 @@ def target_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--external-id", metavar="ID", help="with --role-arn: the role's external id")
 
 
+# Each named strategy and its options (argparse dest: flag), in the order a strategy is implied when
+# only options are given. custom is not named: --steps gives it. The layer's StrategySpec is the
+# registry; the CLI installs without the layer, so it repeats the names (a contract test compares).
+STRATEGY_FLAGS: dict[str, dict[str, str]] = {
+    "linear": {"step": "--step", "interval_seconds": "--interval-seconds"},
+    "canary": {"weight": "--weight", "bake_seconds": "--bake-seconds"},
+    "all-at-once": {},
+}
+
+
 def shape_options(sub: argparse.ArgumentParser, default_note: str = "canary 10% then 100%, bake 300 s") -> None:
     """How to promote: strategy and gates (start, schedule create, undo)."""
     shape = sub.add_argument_group(f"strategy (default: {default_note})")
     shape.add_argument(
         "--strategy",
-        choices=["canary", "linear", "all-at-once"],
+        choices=list(STRATEGY_FLAGS),
         help="canary: one step then 100%%; linear: equal steps; all-at-once: straight to 100%%",
     )
     shape.add_argument("--weight", type=fraction, metavar="W", help="canary: share of traffic in (0, 1)")

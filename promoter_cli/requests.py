@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from .errors import Conflict, UsageError
+from .options import STRATEGY_FLAGS
 
 RETRYABLE = ("ROLLED_BACK", "ABORTED", "FAILED")
 
@@ -50,31 +51,22 @@ def shape(a: argparse.Namespace) -> dict[str, Any]:
 
 
 def strategy(a: argparse.Namespace) -> dict[str, Any] | None:
-    linear_only = {"--step": a.step, "--interval-seconds": a.interval_seconds}
-    canary_only = {"--weight": a.weight, "--bake-seconds": a.bake_seconds}
+    given = {flag: vars(a)[dest] for flags in STRATEGY_FLAGS.values() for dest, flag in flags.items()}
+    given = {flag: value for flag, value in given.items() if value is not None}
     if a.steps is not None:
-        given = [k for k, v in (linear_only | canary_only).items() if v is not None]
         if a.strategy or given:
             raise UsageError("--steps replaces --strategy and its options; give one or the other")
         return {"steps": a.steps}
-    kind = a.strategy or ("linear" if any(v is not None for v in linear_only.values()) else None)
-    kind = kind or ("canary" if any(v is not None for v in canary_only.values()) else None)
+    implied = [kind for kind, flags in STRATEGY_FLAGS.items() if set(flags.values()) & set(given)]
+    kind = a.strategy or (implied[0] if implied else None)
     if kind is None:
         return None
-    wrong = {"canary": linear_only, "linear": canary_only, "all-at-once": linear_only | canary_only}[kind]
-    stray = [name for name, value in wrong.items() if value is not None]
+    own = STRATEGY_FLAGS[kind]
+    stray = [flag for flag in given if flag not in own.values()]
     if stray:
-        implied = "" if a.strategy else " (implied by the options given)"
-        raise UsageError(f"{', '.join(stray)} does not apply to the {kind} strategy{implied}")
-    chosen: dict[str, Any] = {"type": kind}
-    options = {
-        "weight": a.weight,
-        "bake_seconds": a.bake_seconds,
-        "step": a.step,
-        "interval_seconds": a.interval_seconds,
-    }
-    chosen.update({k: v for k, v in options.items() if v is not None})
-    return chosen
+        how = "" if a.strategy else " (implied by the options given)"
+        raise UsageError(f"{', '.join(stray)} does not apply to the {kind} strategy{how}")
+    return {"type": kind} | {dest: given[flag] for dest, flag in own.items() if flag in given}
 
 
 def recorded_steps(record: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1,12 +1,13 @@
 """How retry and undo rebuild a request from a promotion's record (pure; the sandbox tests run them)."""
 
 import argparse
+import re
 
 import pytest
 
 from promoter_cli.errors import Conflict, UsageError
 from promoter_cli.main import build_parser
-from promoter_cli.requests import retry_request, undo_body
+from promoter_cli.requests import retry_request, strategy, undo_body
 
 RECORD = {
     "id": "p-1",
@@ -90,3 +91,36 @@ def test_undo_goes_back_to_the_stable_version_with_the_strategy_given_now():
 def test_only_a_succeeded_promotion_is_undone(status):
     with pytest.raises(Conflict, match="only a SUCCEEDED promotion"):
         undo_body(RECORD | {"status": status}, undo_args())
+
+
+def start_strategy(*argv: str) -> dict | None:
+    return strategy(build_parser().parse_args(["start", "orders", "live", "--version", "2", *argv]))
+
+
+@pytest.mark.parametrize(
+    ("argv", "body"),
+    [
+        ((), None),
+        (("--strategy", "linear", "--step", "0.2"), {"type": "linear", "step": 0.2}),
+        (("--interval-seconds", "30"), {"type": "linear", "interval_seconds": 30}),
+        (("--weight", "0.05", "--bake-seconds", "60"), {"type": "canary", "weight": 0.05, "bake_seconds": 60}),
+        (("--strategy", "all-at-once"), {"type": "all-at-once"}),
+        (("--steps", "0.1:5,1"), {"steps": [{"weight": 0.1, "bake_seconds": 5}, {"weight": 1.0, "bake_seconds": 0}]}),
+    ],
+)
+def test_the_strategy_options_become_the_requests_strategy(argv, body):
+    assert start_strategy(*argv) == body
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--step", "0.2", "--weight", "0.1"), "--weight does not apply to the linear strategy (implied by"),
+        (("--strategy", "all-at-once", "--bake-seconds", "5"), "--bake-seconds does not apply to the all-at-once"),
+        (("--strategy", "canary", "--steps", "0.5"), "--steps replaces --strategy"),
+        (("--weight", "0.1", "--steps", "0.5"), "--steps replaces --strategy"),
+    ],
+)
+def test_options_of_another_strategy_are_a_usage_error(argv, message):
+    with pytest.raises(UsageError, match=re.escape(message)):
+        start_strategy(*argv)
