@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Step 1: the model, next to the others, and its member of the union.
 MODEL = """
 
-class ExponentialStrategy(BaseModel):
+class ExponentialStrategy(Model):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["exponential"] = "exponential"

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Discriminator,
     Field,
@@ -36,6 +35,7 @@ from .limits import (
     linear_step_count,
     max_judged_steps,
 )
+from .model_base import Model
 
 VERSION_RE = re.compile(r"^[1-9][0-9]*$")
 # An IAM role ARN (optionally with a path), and an STS external id (AWS's own limits and characters).
@@ -178,14 +178,14 @@ class Signal(StrEnum):
 
 
 # --- strategies -------------------------------------------------------------------------------
-class Step(BaseModel):
+class Step(Model):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     weight: Share = Field(gt=0, le=1, description="share of traffic on the candidate, in (0, 1]")
     bake_seconds: Seconds = Field(default=0, ge=0, le=MAX_BAKE_SECONDS, description="hold time after the shift")
 
 
-class CanaryStrategy(BaseModel):
+class CanaryStrategy(Model):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["canary"] = "canary"
@@ -199,7 +199,7 @@ class CanaryStrategy(BaseModel):
         return self.bake_seconds
 
 
-class LinearStrategy(BaseModel):
+class LinearStrategy(Model):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["linear"] = "linear"
@@ -230,7 +230,7 @@ class LinearStrategy(BaseModel):
         return self.interval_seconds * (self.step_count() - 1)  # the final 100% step does not bake
 
 
-class AllAtOnceStrategy(BaseModel):
+class AllAtOnceStrategy(Model):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["all-at-once"] = "all-at-once"
@@ -242,7 +242,7 @@ class AllAtOnceStrategy(BaseModel):
         return 0
 
 
-class CustomStrategy(BaseModel):
+class CustomStrategy(Model):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["custom"] = "custom"
@@ -289,14 +289,14 @@ StrategySpec = Annotated[
 
 
 # --- requests ---------------------------------------------------------------------------------
-class Hooks(BaseModel):
+class Hooks(Model):
     model_config = ConfigDict(extra="forbid")
 
     pre_traffic: HookFunction | None = Field(default=None, description="function run before traffic")
     post_traffic: HookFunction | None = Field(default=None, description="function run at 100%")
 
 
-class PromotionRequest(BaseModel):
+class PromotionRequest(Model):
     """What a caller asks for. Validated here for shape; the service checks it against AWS."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -367,7 +367,7 @@ class PromotionRequest(BaseModel):
 
 
 # --- schedules -------------------------------------------------------------------------------
-class PipelinePromoteBody(BaseModel):
+class PipelinePromoteBody(Model):
     """``POST /pipelines/{name}/promote``: into environment ``to``, the version the one before runs."""
 
     model_config = ConfigDict(extra="forbid")
@@ -403,7 +403,7 @@ class PipelinePromotionRequest(PipelinePromoteBody):
     pipeline: str = Field(min_length=1, max_length=64)
 
 
-class ScheduleRequest(BaseModel):
+class ScheduleRequest(Model):
     """A promotion at a set time (``at``) or a recurring release train (``cron`` + ``timezone``)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -438,14 +438,14 @@ class ScheduleRequest(BaseModel):
         return self
 
 
-class ScheduleRun(BaseModel):
+class ScheduleRun(Model):
     at: datetime = Field(default_factory=utcnow)
     outcome: Literal["started", "skipped", "failed"]
     promotion_id: str | None = None
     reason: str = ""
 
 
-class Schedule(BaseModel):
+class Schedule(Model):
     id: str
     request: ScheduleRequest
     expression: str
@@ -456,7 +456,7 @@ class Schedule(BaseModel):
     runs: list[ScheduleRun] = Field(default_factory=list)
 
 
-class ScheduleFired(BaseModel):
+class ScheduleFired(Model):
     """What EventBridge Scheduler sends the trigger function: a schedule of ours (POST /schedules),
     or a promotion written into a template-defined schedule (a release train)."""
 
@@ -479,7 +479,7 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 HOURS_PATTERN = r"^(?:[01]\d|2[0-3]):[0-5]\d-(?:(?:[01]\d|2[0-3]):[0-5]\d|24:00)$"
 
 
-class FreezePeriod(BaseModel):
+class FreezePeriod(Model):
     """A one-off freeze: from ``start`` to ``end`` (ISO 8601 with a UTC offset), end excluded."""
 
     model_config = ConfigDict(extra="forbid")
@@ -504,7 +504,7 @@ class FreezePeriod(BaseModel):
         return value
 
 
-class WeeklyFreeze(BaseModel):
+class WeeklyFreeze(Model):
     """A recurring freeze: on each of ``days``, during ``hours`` (local time of ``timezone``).
 
     ``hours`` is ``HH:MM-HH:MM``; ``24:00`` ends at midnight; an end at or before the start runs
@@ -552,7 +552,7 @@ FreezeWindow = Annotated[
 ]
 
 
-class Environment(BaseModel):
+class Environment(Model):
     """One stage of a pipeline: a target (function and alias, maybe in another account through a
     role) with its own strategy, gates and guards."""
 
@@ -617,7 +617,7 @@ class Environment(BaseModel):
         return value
 
 
-class PipelineDefinition(BaseModel):
+class PipelineDefinition(Model):
     """What ``PUT /pipelines/{name}`` takes (the name may be repeated; it must match the path)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -656,7 +656,7 @@ class Pipeline(PipelineDefinition):
         raise KeyError(name)
 
 
-class PipelineRecord(BaseModel):
+class PipelineRecord(Model):
     """A stored pipeline and who changed it last."""
 
     pipeline: Pipeline
@@ -666,7 +666,7 @@ class PipelineRecord(BaseModel):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
-class PromotionOrigin(BaseModel):
+class PromotionOrigin(Model):
     """Where a pipeline promotion's candidate came from."""
 
     pipeline: str
@@ -680,7 +680,7 @@ class PromotionOrigin(BaseModel):
 
 
 # --- the promotion record ---------------------------------------------------------------------
-class Event(BaseModel):
+class Event(Model):
     at: datetime = Field(default_factory=utcnow)
     actor: str
     type: str
@@ -689,7 +689,7 @@ class Event(BaseModel):
     weight: float | None = None
 
 
-class StepRecord(BaseModel):
+class StepRecord(Model):
     index: int
     weight: float
     bake_seconds: int
@@ -698,7 +698,7 @@ class StepRecord(BaseModel):
     baked_seconds: float = Field(default=0.0, description="bake time that passed, pauses excluded")
 
 
-class AliasTarget(BaseModel):
+class AliasTarget(Model):
     """An alias state: one version, and the extra versions with their share."""
 
     version: str
@@ -708,7 +708,7 @@ class AliasTarget(BaseModel):
         return self.version == version and self.weights == weights
 
 
-class AliasClaim(BaseModel):
+class AliasClaim(Model):
     """A writer's announced alias write, recorded before the write (see promotions/protocol.py).
 
     ``back`` is a write towards the stable version (rollback, abort, repair); ``forward`` moves
@@ -723,7 +723,7 @@ class AliasClaim(BaseModel):
     state: Literal["pending", "done"] = "pending"
 
 
-class SignalEntry(BaseModel):
+class SignalEntry(Model):
     """One accepted request from outside, in the order it was accepted (its reason is in the
     event history, and an abort's in the ending: the log stays small)."""
 
@@ -733,7 +733,7 @@ class SignalEntry(BaseModel):
     at: datetime = Field(default_factory=utcnow)
 
 
-class Ending(BaseModel):
+class Ending(Model):
     """How the promotion ends, decided once by whoever gets there first (the record serialises it)."""
 
     status: Status
@@ -742,7 +742,7 @@ class Ending(BaseModel):
     leave_alias: bool = Field(default=False, description="drift: someone else's alias change is kept")
 
 
-class Hold(BaseModel):
+class Hold(Model):
     """The wait of the current step (or the watch window): the clock stops while paused."""
 
     step: int
@@ -755,7 +755,7 @@ class Hold(BaseModel):
         return max(0.0, self.seconds - self.baked - running)
 
 
-class StatusChange(BaseModel):
+class StatusChange(Model):
     """A status change still to be announced on the bus (announced at least once)."""
 
     previous: Status | None
@@ -769,7 +769,7 @@ class StatusChange(BaseModel):
 HookOutcome = Literal["invoking", "passed", "failed"]
 
 
-class Promotion(BaseModel):
+class Promotion(Model):
     id: str
     function: str
     function_arn: str
@@ -855,7 +855,7 @@ class Promotion(BaseModel):
 
 
 # --- workflow task inputs (what the ASL passes to each handler) ------------------------------
-class TaskInput(BaseModel):
+class TaskInput(Model):
     promotion_id: str = Field(min_length=1)
 
 
@@ -872,13 +872,13 @@ class WaitInput(TaskInput):
     token: str = Field(min_length=1)
 
 
-class AlarmState(BaseModel):
+class AlarmState(Model):
     value: Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
     reason: str = ""
     timestamp: datetime | None = None  # when the state changed (ms; the envelope's time is to the second)
 
 
-class AlarmStateChange(BaseModel):
+class AlarmStateChange(Model):
     """``detail`` of a "CloudWatch Alarm State Change" event (fields we use)."""
 
     alarmName: str  # noqa: N815 - AWS's field name
@@ -906,7 +906,7 @@ class FinalizeInput(TaskInput):
 
 
 # --- inventory: which version is on which alias ------------------------------------------------
-class AliasInventory(BaseModel):
+class AliasInventory(Model):
     alias: str
     version: str
     weights: dict[str, float] = Field(default_factory=dict, description="extra versions and their share")
@@ -914,13 +914,13 @@ class AliasInventory(BaseModel):
     last_promotion: Promotion | None = Field(default=None, description="the most recent finished promotion")
 
 
-class FunctionInventory(BaseModel):
+class FunctionInventory(Model):
     function: str
     function_arn: str
     aliases: list[AliasInventory] = Field(default_factory=list)
 
 
-class EnvironmentInventory(BaseModel):
+class EnvironmentInventory(Model):
     """One environment of a pipeline as AWS has it now, and what the control plane did to it."""
 
     name: str
@@ -942,6 +942,6 @@ class EnvironmentInventory(BaseModel):
     error: str | None = Field(default=None, description="why this environment could not be read")
 
 
-class PipelineInventory(BaseModel):
+class PipelineInventory(Model):
     record: PipelineRecord
     environments: list[EnvironmentInventory]

@@ -25,8 +25,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 from pydantic.types import Strict
+
+from ..model_base import Model
 
 Share = Annotated[float, Strict()]
 Seconds = Annotated[int, Strict()]
@@ -53,7 +55,7 @@ class StepVerdict(StrEnum):
     INCONCLUSIVE = "inconclusive"
 
 
-class CustomMetric(BaseModel):
+class CustomMetric(Model):
     """A CloudWatch metric of the user's that carries the version in one of its dimensions."""
 
     model_config = ConfigDict(extra="forbid")
@@ -68,7 +70,7 @@ class CustomMetric(BaseModel):
     statistic: str = Field(default="Average", pattern=r"^(Average|Sum|Maximum|Minimum|SampleCount|p\d{1,2}(\.\d+)?)$")
 
 
-class MetricSpec(BaseModel):
+class MetricSpec(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(
@@ -103,7 +105,7 @@ def default_metrics() -> list[MetricSpec]:
     ]
 
 
-class AnalysisSpec(BaseModel):
+class AnalysisSpec(Model):
     """The request's ``"analysis"``: opt-in; with it each weighted step is judged after its bake."""
 
     model_config = ConfigDict(extra="forbid")
@@ -136,7 +138,7 @@ class AnalysisSpec(BaseModel):
 # --- what the judge reads ----------------------------------------------------------------------
 
 
-class VersionSeries(BaseModel):
+class VersionSeries(Model):
     """One version's per-period values, oldest first; ``None`` where CloudWatch had no point."""
 
     model_config = ConfigDict(extra="forbid")
@@ -150,7 +152,7 @@ class VersionSeries(BaseModel):
     custom: dict[str, list[float | None]] = Field(default_factory=dict)
 
 
-class MetricWindow(BaseModel):
+class MetricWindow(Model):
     """Both versions over the same judged periods (the warm-up already left out)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -163,7 +165,7 @@ class MetricWindow(BaseModel):
 # --- what the judge returns ----------------------------------------------------------------------
 
 
-class MetricEvidence(BaseModel):
+class MetricEvidence(Model):
     name: str
     test: str = Field(description="fisher_exact, mann_whitney_u, or none")
     stable: float | None = Field(default=None, description="rate (count metrics) or median of periods")
@@ -181,7 +183,7 @@ class MetricEvidence(BaseModel):
     detail: str = ""
 
 
-class StepEvidence(BaseModel):
+class StepEvidence(Model):
     step: int | None = None
     periods: int
     candidate_invocations: int
@@ -197,7 +199,7 @@ class StepEvidence(BaseModel):
 MAX_REASON = 500  # a step summary's reason, cut: the record item stays bounded (200 steps)
 
 
-class StepJudgement(BaseModel):
+class StepJudgement(Model):
     """A judged step, in short: every judgement's full evidence is in the event history."""
 
     verdict: StepVerdict
@@ -207,7 +209,7 @@ class StepJudgement(BaseModel):
     extensions: int = 0
 
 
-class AnalysisRecord(BaseModel):
+class AnalysisRecord(Model):
     """The promotion's analysis: its spec, each judged step in short, the latest evidence in full."""
 
     spec: AnalysisSpec
@@ -215,6 +217,6 @@ class AnalysisRecord(BaseModel):
     last: StepEvidence | None = Field(default=None, description="the latest judgement's evidence")
 
 
-class JudgeInput(BaseModel):
+class JudgeInput(Model):
     promotion_id: str = Field(min_length=1)
     step: int = Field(ge=0)

@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from ..analysis.models import AnalysisRecord
 from ..arns import FUNCTION_PATTERN
+from ..model_base import Model
 from ..models import FunctionInventory, Hooks, Promotion, PromotionOrigin, Signal, Status
 
 PROMOTION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
@@ -21,7 +22,7 @@ FUNCTION_NAME_PATTERN = FUNCTION_PATTERN
 
 
 # --- requests ---------------------------------------------------------------------------------
-class SignalRequest(BaseModel):
+class SignalRequest(Model):
     """Optional body of abort, pause, resume, approve and promote-now."""
 
     model_config = ConfigDict(extra="forbid")
@@ -30,18 +31,18 @@ class SignalRequest(BaseModel):
 
 
 # --- responses --------------------------------------------------------------------------------
-class PromotionAccepted(BaseModel):
+class PromotionAccepted(Model):
     id: str = Field(description="promotion id; GET /promotions/{id} follows it")
     status: Status
 
 
-class SignalAccepted(BaseModel):
+class SignalAccepted(Model):
     id: str
     status: Status = Field(description="status when the signal was recorded; the workflow acts on it next")
     signal: Signal
 
 
-class StepView(BaseModel):
+class StepView(Model):
     index: int
     weight: float
     bake_seconds: int
@@ -49,7 +50,7 @@ class StepView(BaseModel):
     ended_at: datetime | None
 
 
-class EventView(BaseModel):
+class EventView(Model):
     at: datetime
     actor: str = Field(description="IAM identity of the caller, 'workflow', or 'local' in the sandbox")
     type: str
@@ -58,7 +59,7 @@ class EventView(BaseModel):
     weight: float | None
 
 
-class PromotionSummary(BaseModel):
+class PromotionSummary(Model):
     id: str
     function: str
     alias: str
@@ -103,12 +104,12 @@ class PromotionView(PromotionSummary):
         return cls.model_validate(promotion.model_dump())
 
 
-class PromotionPage(BaseModel):
+class PromotionPage(Model):
     items: list[PromotionSummary]
     next_token: str | None = Field(description="pass as next_token for the next page; null on the last")
 
 
-class AliasView(BaseModel):
+class AliasView(Model):
     alias: str
     version: str
     weights: dict[str, float] = Field(description="additional version -> share of traffic; empty when settled")
@@ -116,7 +117,7 @@ class AliasView(BaseModel):
     last_promotion: PromotionSummary | None
 
 
-class InventoryView(BaseModel):
+class InventoryView(Model):
     function: str
     function_arn: str
     aliases: list[AliasView]
@@ -140,13 +141,13 @@ class InventoryView(BaseModel):
 
 
 # --- errors -----------------------------------------------------------------------------------
-class FieldProblem(BaseModel):
+class FieldProblem(Model):
     field: str = Field(description="dotted path, e.g. strategy.steps.1.weight, or query.limit")
     rule: str = Field(description="the rule broken, e.g. greater_than, missing, string_too_long")
     message: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     """The one body of every error this API returns."""
 
     model_config = ConfigDict(extra="allow")

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, Field
+from pydantic import Field
 from pydantic.json_schema import SkipJsonSchema
 
 from ..errors import InvalidRequest, NotFound
+from ..model_base import Model
 from ..models import (
     NAME_PATTERN,
     Environment,
@@ -60,7 +61,7 @@ class PipelineDefinitionView(Pipeline):
         return cls(**fields, environments=[EnvironmentDefinitionView.of(e) for e in pipeline.environments])
 
 
-class PipelineView(BaseModel):
+class PipelineView(Model):
     name: str
     description: str
     allow_override: bool
@@ -89,11 +90,11 @@ class PipelineView(BaseModel):
         )
 
 
-class PipelinePage(BaseModel):
+class PipelinePage(Model):
     items: list[PipelineView]
 
 
-class EnvironmentView(BaseModel):
+class EnvironmentView(Model):
     name: str
     function: str
     function_arn: str | None

@@ -8,9 +8,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel
 
 from ..errors import InvalidRequest, NotFound
+from ..model_base import Model
 from ..models import Schedule, ScheduleRequest
 from ..schedules import ScheduleService
 from .context import actor_of, base_path
@@ -20,7 +20,7 @@ TAG = "schedules"
 ScheduleId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^s-[0-9A-Za-z-]+$", description="schedule id")]
 
 
-class SchedulePage(BaseModel):
+class SchedulePage(Model):
     items: list[Schedule]
 
 

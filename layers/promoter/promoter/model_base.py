@@ -1,0 +1,12 @@
+"""The base of the layer's pydantic models.
+
+``defer_build``: a model's validator is built the first time it is used, not when its module is
+imported. Every handler imports all the models and uses a few (the workflow never builds the
+pipeline or schedule models): deferring takes about 90 ms off a cold import of promoter.models and
+puts about 30 ms back on a workflow task's first call (python -m bench.import_time)."""
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(defer_build=True)
