@@ -229,6 +229,10 @@ def test_openapi_document_and_swagger_ui(gateway):
     swagger = gateway.app.resolve(gateway.event("get_openapi", path="/swagger"), None)
     assert swagger["statusCode"] == 200
     assert "text/html" in (swagger.get("headers") or {}).get("Content-Type", "") + str(swagger.get("multiValueHeaders"))
+    page = swagger["body"]
+    assert '"x-amazon-apigateway-authtype": "awsSigv4"' in page  # the document served at /openapi.json
+    assert "HTTPValidationError" not in page
+    assert "<script src=" not in page and "SwaggerUIBundle" in page  # inlined: nothing from a CDN
 
 
 def test_an_unknown_route_answers_the_error_body(gateway):

@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from ..service import PromoterService
-from . import SIGV4, build_app, openapi_document
+from . import build_app, openapi_document
 
 
 def routes_only() -> PromoterService:
@@ -13,7 +13,7 @@ def routes_only() -> PromoterService:
 
 def document() -> str:
     app = build_app(APIGatewayRestResolver(enable_validation=True), service=routes_only)
-    return openapi_document(app, "", security_schemes=SIGV4, security=[{"sigv4": []}])
+    return openapi_document(app, "", signed=True)
 
 
 if __name__ == "__main__":
