@@ -9,7 +9,7 @@ from unittest import mock
 import botocore.exceptions
 import pytest
 
-from promoter.errors import InvalidTransition, PromotionEnded, TargetBusy
+from promoter.errors import AliasDrift, InvalidTransition, PromotionEnded, TargetBusy
 from promoter.models import Promotion, PromotionRequest, Signal, Status
 from tests.fakes import (
     Actor,
@@ -197,6 +197,77 @@ def test_pause_stops_the_hold_clock_and_resume_continues_the_bake(world: World) 
     assert record.status is Status.SUCCEEDED
     assert record.steps[0].baked_seconds == 120
     world.assert_settled_on(CANDIDATE)
+
+
+# --- alias writes: one Lambda control-plane call per step -------------------------------------
+def lambda_calls(world: World, since: int) -> list[str]:
+    return [name for name in world.fakes.calls.log[since:] if name.startswith("lambda.")]
+
+
+def test_a_step_makes_one_lambda_call_when_nothing_else_touched_the_alias(world: World) -> None:
+    """Each Shift writes with the RevisionId its last write answered: no GetAlias before it."""
+    world.start(strategy={"type": "linear", "step": 0.25, "interval_seconds": 60})
+    tasks = world.service.tasks
+    tasks.prepare(world.promotion_id)
+    for step, weight in enumerate((0.25, 0.5, 0.75)):
+        since = len(world.fakes.calls.log)
+        tasks.shift(world.promotion_id, step)
+        assert lambda_calls(world, since) == ["lambda.update_alias"], f"step {step + 1}"
+        assert (world.alias.version, world.alias.weights) == (STABLE, {CANDIDATE: weight})
+        assert world.record.revision_id == world.alias.revision_id
+    since = len(world.fakes.calls.log)
+    tasks.shift(world.promotion_id, 3)
+    assert lambda_calls(world, since) == ["lambda.update_alias"]
+    assert (world.alias.version, world.alias.weights) == (CANDIDATE, {})
+
+
+def test_a_stale_revision_id_from_our_own_landed_write_reads_once_and_continues(world: World) -> None:
+    """A retried Shift whose first write landed: refused (412), one GetAlias finds our own routing,
+    which is adopted; no second write, no drift."""
+    world.start()
+    tasks = world.service.tasks
+    tasks.prepare(world.promotion_id)
+    world.fakes.calls.fail("lambda.update_alias", Crash("the Shift's Lambda timed out"), phase="after")
+    with pytest.raises(Crash):
+        tasks.shift(world.promotion_id, 0)
+    landed = world.alias
+    since = len(world.fakes.calls.log)
+    tasks.shift(world.promotion_id, 0)  # the workflow's retry of the same step
+    assert lambda_calls(world, since) == ["lambda.update_alias", "lambda.get_alias"]
+    record = world.record
+    assert world.alias == landed  # nothing written again
+    assert (record.revision_id, record.confirmed_alias.weights) == (landed.revision_id, {CANDIDATE: 0.25})
+    assert record.ending is None and "drift" not in [e.type for e in record.events]
+    assert all(c.state == "done" for c in record.claims)
+
+
+def test_a_stale_revision_id_from_someone_elses_routing_reads_once_and_is_drift(world: World) -> None:
+    """Someone else moved traffic: refused (412), one GetAlias, and the drift ending (their change kept)."""
+    world.start()
+    tasks = world.service.tasks
+    tasks.prepare(world.promotion_id)
+    theirs = world.fakes.lambdas.edit_out_of_band("orders", version="3")
+    since = len(world.fakes.calls.log)
+    with pytest.raises(AliasDrift):
+        tasks.shift(world.promotion_id, 0)
+    assert lambda_calls(world, since) == ["lambda.update_alias", "lambda.get_alias"]
+    record = world.record
+    assert world.alias == theirs
+    assert record.ending is not None and record.ending.leave_alias and record.ending.status is Status.FAILED
+    assert "drift" in record.ending.reason
+
+
+def test_a_stale_revision_id_from_a_description_edit_reads_once_and_writes_again(world: World) -> None:
+    """The routing is as confirmed, only the RevisionId moved: adopted, and written on the new one."""
+    world.start()
+    tasks = world.service.tasks
+    tasks.prepare(world.promotion_id)
+    world.fakes.lambdas.edit_out_of_band("orders")
+    since = len(world.fakes.calls.log)
+    tasks.shift(world.promotion_id, 0)
+    assert lambda_calls(world, since) == ["lambda.update_alias", "lambda.get_alias", "lambda.update_alias"]
+    assert (world.alias.version, world.alias.weights) == (STABLE, {CANDIDATE: 0.25})
+    assert world.record.ending is None and "alias_edited" in [e.type for e in world.record.events]
 
 
 # --- alias edits by others ------------------------------------------------------------------------
