@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from unittest import mock
 
 import botocore.exceptions
@@ -576,4 +577,73 @@ def test_a_hook_that_already_ran_is_not_invoked_again_on_retry(world: World) -> 
     record = world.record
     assert record.status is Status.ROLLED_BACK
     assert "not run twice" in record.outcome_reason
+    world.assert_settled_on(STABLE)
+
+
+# --- the alarm listener's rollback: the alias write first ----------------------------------------
+def calls_around(world: World, since: int, call: str) -> tuple[list[str], list[str]]:
+    """The calls made before the first ``call`` since ``since``, and those after it."""
+    log = world.fakes.calls.log[since:]
+    at = log.index(call)
+    return log[:at], log[at + 1 :]
+
+
+def shifted_to_the_canary(world: World) -> None:
+    world.start()
+    world.service.tasks.prepare(world.promotion_id)
+    world.service.tasks.shift(world.promotion_id, 0)
+    world.fakes.alarms.alarm_states["orders-errors"] = "ALARM"
+
+
+def test_a_fresh_alarm_event_writes_the_alias_after_three_calls(world: World) -> None:
+    """Finding the watchers, reading the record, the claim (written on that read): then UpdateAlias.
+    The record's end and the announcement come after it."""
+    shifted_to_the_canary(world)
+    since = len(world.fakes.calls.log)
+    outcome = world.service.alarm_fired("orders-errors", "errors", changed_at=world.clock.now())
+    before, after = calls_around(world, since, "lambda.update_alias")
+    assert before == ["dynamodb.watchers", "dynamodb.get_with_rev", "dynamodb.save"]
+    assert "dynamodb.finish" in after and "events.put" in after
+    assert outcome == [{"promotion_id": world.promotion_id, "action": "rolled_back", "status": "ROLLED_BACK"}]
+    assert world.record.status is Status.ROLLED_BACK
+    world.assert_settled_on(STABLE)
+
+
+def test_an_alarm_event_that_is_not_fresh_reads_the_alarm_again_before_the_claim(world: World) -> None:
+    shifted_to_the_canary(world)
+    since = len(world.fakes.calls.log)
+    late = world.clock.now() - timedelta(seconds=120)  # a retried delivery
+    world.service.alarm_fired("orders-errors", "errors", changed_at=late)
+    before, _ = calls_around(world, since, "lambda.update_alias")
+    assert before == ["dynamodb.watchers", "dynamodb.get_with_rev", "cloudwatch.states", "dynamodb.save"]
+    world.assert_settled_on(STABLE)
+
+
+def test_a_late_alarm_event_whose_alarm_is_ok_now_changes_nothing(world: World) -> None:
+    shifted_to_the_canary(world)
+    world.fakes.alarms.alarm_states["orders-errors"] = "OK"
+    late = world.clock.now() - timedelta(seconds=120)
+    outcome = world.service.alarm_fired("orders-errors", "a retried event", changed_at=late)
+    assert outcome[0]["action"] == "ignored" and "stale event" in outcome[0]["reason"]
+    assert world.record.status is Status.RUNNING
+    assert (world.alias.version, world.alias.weights) == (STABLE, {CANDIDATE: 0.25})
+
+
+def test_the_claim_written_on_the_listeners_read_is_applied_again_when_the_record_moved(world: World) -> None:
+    """The record changed between the listener's read and its claim (a Check's write): the claim's
+    conditional write is refused, the record read again, and the rollback still lands first."""
+    shifted_to_the_canary(world)
+    records = world.service.records
+
+    def someone_writes() -> None:
+        records.mutate(world.promotion_id, lambda p: p.record("workflow", "checked", "a concurrent write"))
+
+    world.fakes.calls.on("dynamodb.get_with_rev", someone_writes, phase="after")
+    since = len(world.fakes.calls.log)
+    world.service.alarm_fired("orders-errors", "errors", changed_at=world.clock.now())
+    before, _ = calls_around(world, since, "lambda.update_alias")
+    assert before[0] == "dynamodb.watchers" and before.count("dynamodb.save") == 3  # theirs, ours refused, ours
+    record = world.record
+    assert record.status is Status.ROLLED_BACK
+    assert "a concurrent write" in [e.message for e in record.events]
     world.assert_settled_on(STABLE)
