@@ -4,7 +4,8 @@ One run, from its seed: a random strategy (canary, linear, custom steps, all-at-
 hooks that pass or fail, a watch window), then the real ``start``, the real ASL walked by
 ``ScheduledExecution`` calling the real tasks, and at random moments the world around it: signals
 of every kind (some twice, some retried after a 5xx), alarm events (fresh, stale because the alarm
-went back to OK first, delivered twice or retried after a crash; the alarm without data),
+went back to OK first, delivered twice or retried after a crash; the alarm without data; every
+other one carries its state change's time, which the listener trusts while it is fresh),
 out-of-band alias edits (description only, or a real routing change), StopExecution (then abort
 and/or the reconciler), the reconciler on its own, and the clock moving. Every actor runs in its own thread, one at a
 time (``tests.fakes.Scheduler``); the turn changes at every adapter call, and any call may be
@@ -43,6 +44,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from unittest import mock
 
@@ -204,6 +206,7 @@ class World:
         self.fakes.calls.interceptor = self._at_call
         self.happenings: list[Happening] = []
         self.clock_start = self.clock.at
+        self.listeners = 0  # alarm events sent
 
     def _hook_answer(self) -> Any:
         return {"passed": True} if self.rng.random() < 0.75 else self.rng.choice(FAILING_HOOK_ANSWERS)
@@ -298,9 +301,15 @@ class World:
         retry = (lambda: self.spawn_signal(signal, attempt + 1, pid)) if attempt < 3 else None
         self.scheduler.spawn(f"api:{signal.value}", self._guarded(f"signal {signal.value}", send, retry))
 
-    def spawn_listener(self, attempt: int = 1) -> None:
-        retry = (lambda: self.spawn_listener(attempt + 1)) if attempt < 3 else None  # async invoke retries twice
-        body = lambda: self.service.alarm_fired(ALARM, "errors above threshold")  # noqa: E731
+    def spawn_listener(self, attempt: int = 1, changed_at: datetime | None = None) -> None:
+        """One delivery of the alarm's event. Every other event carries its state change's time (the
+        listener trusts it while fresh, and reads the alarm again once the clock moved past that);
+        the others carry none, so the alarm is always read again."""
+        if attempt == 1:
+            self.listeners += 1
+            changed_at = self.clock.at if self.listeners % 2 else None
+        retry = (lambda: self.spawn_listener(attempt + 1, changed_at)) if attempt < 3 else None  # async retries
+        body = lambda: self.service.alarm_fired(ALARM, "errors above threshold", changed_at=changed_at)  # noqa: E731
         self.scheduler.spawn("listener", self._guarded("alarm event", body, retry))
 
     def spawn_reconciler(self) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from unittest import mock
 
 import botocore.exceptions
 import pytest
 
-from promoter.errors import InvalidTransition, PromotionEnded, TargetBusy
+from promoter.errors import AliasDrift, InvalidTransition, PromotionEnded, TargetBusy
 from promoter.models import Promotion, PromotionRequest, Signal, Status
 from tests.fakes import (
     Actor,
@@ -197,6 +198,77 @@ def test_pause_stops_the_hold_clock_and_resume_continues_the_bake(world: World) 
     assert record.status is Status.SUCCEEDED
     assert record.steps[0].baked_seconds == 120
     world.assert_settled_on(CANDIDATE)
+
+
+# --- alias writes: one Lambda control-plane call per step -------------------------------------
+def lambda_calls(world: World, since: int) -> list[str]:
+    return [name for name in world.fakes.calls.log[since:] if name.startswith("lambda.")]
+
+
+def test_a_step_makes_one_lambda_call_when_nothing_else_touched_the_alias(world: World) -> None:
+    """Each Shift writes with the RevisionId its last write answered: no GetAlias before it."""
+    world.start(strategy={"type": "linear", "step": 0.25, "interval_seconds": 60})
+    tasks = world.service.tasks
+    tasks.prepare(world.promotion_id)
+    for step, weight in enumerate((0.25, 0.5, 0.75)):
+        since = len(world.fakes.calls.log)
+        tasks.shift(world.promotion_id, step)
+        assert lambda_calls(world, since) == ["lambda.update_alias"], f"step {step + 1}"
+        assert (world.alias.version, world.alias.weights) == (STABLE, {CANDIDATE: weight})
+        assert world.record.revision_id == world.alias.revision_id
+    since = len(world.fakes.calls.log)
+    tasks.shift(world.promotion_id, 3)
+    assert lambda_calls(world, since) == ["lambda.update_alias"]
+    assert (world.alias.version, world.alias.weights) == (CANDIDATE, {})
+
+
+def test_a_stale_revision_id_from_our_own_landed_write_reads_once_and_continues(world: World) -> None:
+    """A retried Shift whose first write landed: refused (412), one GetAlias finds our own routing,
+    which is adopted; no second write, no drift."""
+    world.start()
+    tasks = world.service.tasks
+    tasks.prepare(world.promotion_id)
+    world.fakes.calls.fail("lambda.update_alias", Crash("the Shift's Lambda timed out"), phase="after")
+    with pytest.raises(Crash):
+        tasks.shift(world.promotion_id, 0)
+    landed = world.alias
+    since = len(world.fakes.calls.log)
+    tasks.shift(world.promotion_id, 0)  # the workflow's retry of the same step
+    assert lambda_calls(world, since) == ["lambda.update_alias", "lambda.get_alias"]
+    record = world.record
+    assert world.alias == landed  # nothing written again
+    assert (record.revision_id, record.confirmed_alias.weights) == (landed.revision_id, {CANDIDATE: 0.25})
+    assert record.ending is None and "drift" not in [e.type for e in record.events]
+    assert all(c.state == "done" for c in record.claims)
+
+
+def test_a_stale_revision_id_from_someone_elses_routing_reads_once_and_is_drift(world: World) -> None:
+    """Someone else moved traffic: refused (412), one GetAlias, and the drift ending (their change kept)."""
+    world.start()
+    tasks = world.service.tasks
+    tasks.prepare(world.promotion_id)
+    theirs = world.fakes.lambdas.edit_out_of_band("orders", version="3")
+    since = len(world.fakes.calls.log)
+    with pytest.raises(AliasDrift):
+        tasks.shift(world.promotion_id, 0)
+    assert lambda_calls(world, since) == ["lambda.update_alias", "lambda.get_alias"]
+    record = world.record
+    assert world.alias == theirs
+    assert record.ending is not None and record.ending.leave_alias and record.ending.status is Status.FAILED
+    assert "drift" in record.ending.reason
+
+
+def test_a_stale_revision_id_from_a_description_edit_reads_once_and_writes_again(world: World) -> None:
+    """The routing is as confirmed, only the RevisionId moved: adopted, and written on the new one."""
+    world.start()
+    tasks = world.service.tasks
+    tasks.prepare(world.promotion_id)
+    world.fakes.lambdas.edit_out_of_band("orders")
+    since = len(world.fakes.calls.log)
+    tasks.shift(world.promotion_id, 0)
+    assert lambda_calls(world, since) == ["lambda.update_alias", "lambda.get_alias", "lambda.update_alias"]
+    assert (world.alias.version, world.alias.weights) == (STABLE, {CANDIDATE: 0.25})
+    assert world.record.ending is None and "alias_edited" in [e.type for e in world.record.events]
 
 
 # --- alias edits by others ------------------------------------------------------------------------
@@ -505,4 +577,73 @@ def test_a_hook_that_already_ran_is_not_invoked_again_on_retry(world: World) -> 
     record = world.record
     assert record.status is Status.ROLLED_BACK
     assert "not run twice" in record.outcome_reason
+    world.assert_settled_on(STABLE)
+
+
+# --- the alarm listener's rollback: the alias write first ----------------------------------------
+def calls_around(world: World, since: int, call: str) -> tuple[list[str], list[str]]:
+    """The calls made before the first ``call`` since ``since``, and those after it."""
+    log = world.fakes.calls.log[since:]
+    at = log.index(call)
+    return log[:at], log[at + 1 :]
+
+
+def shifted_to_the_canary(world: World) -> None:
+    world.start()
+    world.service.tasks.prepare(world.promotion_id)
+    world.service.tasks.shift(world.promotion_id, 0)
+    world.fakes.alarms.alarm_states["orders-errors"] = "ALARM"
+
+
+def test_a_fresh_alarm_event_writes_the_alias_after_three_calls(world: World) -> None:
+    """Finding the watchers, reading the record, the claim (written on that read): then UpdateAlias.
+    The record's end and the announcement come after it."""
+    shifted_to_the_canary(world)
+    since = len(world.fakes.calls.log)
+    outcome = world.service.alarm_fired("orders-errors", "errors", changed_at=world.clock.now())
+    before, after = calls_around(world, since, "lambda.update_alias")
+    assert before == ["dynamodb.watchers", "dynamodb.get_with_rev", "dynamodb.save"]
+    assert "dynamodb.finish" in after and "events.put" in after
+    assert outcome == [{"promotion_id": world.promotion_id, "action": "rolled_back", "status": "ROLLED_BACK"}]
+    assert world.record.status is Status.ROLLED_BACK
+    world.assert_settled_on(STABLE)
+
+
+def test_an_alarm_event_that_is_not_fresh_reads_the_alarm_again_before_the_claim(world: World) -> None:
+    shifted_to_the_canary(world)
+    since = len(world.fakes.calls.log)
+    late = world.clock.now() - timedelta(seconds=120)  # a retried delivery
+    world.service.alarm_fired("orders-errors", "errors", changed_at=late)
+    before, _ = calls_around(world, since, "lambda.update_alias")
+    assert before == ["dynamodb.watchers", "dynamodb.get_with_rev", "cloudwatch.states", "dynamodb.save"]
+    world.assert_settled_on(STABLE)
+
+
+def test_a_late_alarm_event_whose_alarm_is_ok_now_changes_nothing(world: World) -> None:
+    shifted_to_the_canary(world)
+    world.fakes.alarms.alarm_states["orders-errors"] = "OK"
+    late = world.clock.now() - timedelta(seconds=120)
+    outcome = world.service.alarm_fired("orders-errors", "a retried event", changed_at=late)
+    assert outcome[0]["action"] == "ignored" and "stale event" in outcome[0]["reason"]
+    assert world.record.status is Status.RUNNING
+    assert (world.alias.version, world.alias.weights) == (STABLE, {CANDIDATE: 0.25})
+
+
+def test_the_claim_written_on_the_listeners_read_is_applied_again_when_the_record_moved(world: World) -> None:
+    """The record changed between the listener's read and its claim (a Check's write): the claim's
+    conditional write is refused, the record read again, and the rollback still lands first."""
+    shifted_to_the_canary(world)
+    records = world.service.records
+
+    def someone_writes() -> None:
+        records.mutate(world.promotion_id, lambda p: p.record("workflow", "checked", "a concurrent write"))
+
+    world.fakes.calls.on("dynamodb.get_with_rev", someone_writes, phase="after")
+    since = len(world.fakes.calls.log)
+    world.service.alarm_fired("orders-errors", "errors", changed_at=world.clock.now())
+    before, _ = calls_around(world, since, "lambda.update_alias")
+    assert before[0] == "dynamodb.watchers" and before.count("dynamodb.save") == 3  # theirs, ours refused, ours
+    record = world.record
+    assert record.status is Status.ROLLED_BACK
+    assert "a concurrent write" in [e.message for e in record.events]
     world.assert_settled_on(STABLE)

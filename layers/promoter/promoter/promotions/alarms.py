@@ -1,18 +1,35 @@
 """Instant rollback: a CloudWatch alarm went to ALARM, so every live promotion watching it goes
-back to stable now, before its workflow notices."""
+back to stable now, before its workflow notices.
+
+The alias write comes first: before the UpdateAlias only the watch lookup, the record read and the
+claim (and, for an event that is not fresh, the alarm read again; for a claim already on stable,
+the alias read); the record's end, the task token and the announcement come after it.
+"""
 
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from .. import observability
+from .. import clock, observability
 from ..arns import account_of
 from ..errors import AliasDrift
 from ..models import AliasTarget, Ending, Promotion, Status
 from .context import Context
 from .protocol import AliasWriter, Records, end
+
+# An event whose state change is younger than this is the alarm's state: CloudWatch evaluates an
+# alarm at most every 10 s (high resolution), so it cannot have been evaluated again since.
+# An older one (a retry, a late delivery) is checked by reading the alarm again.
+FRESH_EVENT_SECONDS = 5.0
+
+
+def is_fresh(changed_at: datetime | None) -> bool:
+    if changed_at is None:
+        return False
+    at = changed_at if changed_at.tzinfo else changed_at.replace(tzinfo=UTC)
+    return abs((clock.now() - at).total_seconds()) < FRESH_EVENT_SECONDS
 
 
 class AlarmResponder:
@@ -27,8 +44,8 @@ class AlarmResponder:
         """Roll back every live promotion that watches ``alarm`` in ``account`` (the event's).
 
         Safe in any order with the workflow and any number of times. The event may be stale (a
-        retry minutes later): the alarm is read again and only an alarm in ALARM now acts.
-        ``changed_at`` (the state change's time) is what RollbackLatency is measured from.
+        retry minutes later): unless its state change (``changed_at``) is fresh, the alarm is read
+        again and only an alarm in ALARM now acts. RollbackLatency is measured from ``changed_at``.
         """
         return [self._respond(pid, alarm, reason, account, changed_at) for pid in self.ctx.store.watchers(alarm)]
 
@@ -36,18 +53,21 @@ class AlarmResponder:
         self, promotion_id: str, alarm: str, reason: str, account: str | None, changed_at: datetime | None = None
     ) -> dict[str, Any]:
         actor = f"alarm:{alarm}"
-        promotion = self.records.get(promotion_id)
+        read = self.records.get_with_rev(promotion_id)  # the claim below writes on this read
+        promotion = read[0]
         if account and account_of(promotion.function_arn) not in (None, account):
             return {"promotion_id": promotion_id, "action": "ignored", "reason": f"alarm of account {account}"}
         if promotion.status.is_final or (promotion.ending and promotion.ending.status is Status.SUCCEEDED):
             return {"promotion_id": promotion_id, "action": "ignored", "status": promotion.status.value}
-        state = self.ctx.alarms_for(promotion).states([alarm]).get(alarm)
-        if state != "ALARM":
-            return {"promotion_id": promotion_id, "action": "ignored", "reason": f"alarm is {state} now (stale event)"}
+        if not is_fresh(changed_at):
+            state = self.ctx.alarms_for(promotion).states([alarm]).get(alarm)
+            if state != "ALARM":
+                stale = f"alarm is {state} now (stale event)"
+                return {"promotion_id": promotion_id, "action": "ignored", "reason": stale}
         ending = Ending(status=Status.ROLLED_BACK, reason=f"alarm {alarm} is ALARM: {reason}", actor=actor)
+        stable = AliasTarget(version=promotion.stable_version)
         with suppress(AliasDrift):  # drift is recorded: FAILED, the out-of-band change kept
-            stable = AliasTarget(version=promotion.stable_version)
-            back = self.writer.write(promotion_id, actor, "back", stable, ending=ending)
+            back = self.writer.write(promotion_id, actor, "back", stable, ending=ending, read=read)
             observability.rolled_back_by_alarm(back, actor, changed_at)
 
         def rolled_back(p: Promotion) -> None:

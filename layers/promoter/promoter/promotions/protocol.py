@@ -37,6 +37,7 @@ MAX_CONFLICT_RETRIES = 12
 ANNOUNCE_LEASE_SECONDS = 900  # no Lambda runs longer: a change older than this lost its announcer
 
 Change = Callable[[Promotion], None]
+Read = tuple[Promotion, int]  # a record and the rev it was read at
 
 
 def ensure_live(promotion: Promotion) -> None:
@@ -71,24 +72,36 @@ class Records:
 
     def get(self, promotion_id: str) -> Promotion:
         """The record for work: its events are not read (``Reads.get`` reads them for views)."""
-        return observability.bound(self.ctx.store.get_with_rev(promotion_id)[0])
+        return self.get_with_rev(promotion_id)[0]
 
-    def mutate(self, promotion_id: str, change: Change, actor: str = "workflow") -> Promotion:
-        """Apply ``change`` to the record and write it; ``change`` may raise to refuse."""
+    def get_with_rev(self, promotion_id: str) -> Read:
+        """The record and its ``rev``, for a caller that writes it next (``mutate(read=...)``)."""
+        promotion, rev = self.ctx.store.get_with_rev(promotion_id)
+        return observability.bound(promotion), rev
+
+    def mutate(self, promotion_id: str, change: Change, actor: str = "workflow", read: Read | None = None) -> Promotion:
+        """Apply ``change`` to the record and write it; ``change`` may raise to refuse.
+
+        ``read`` (a record just read, with its rev; the write takes it over) saves the first read:
+        the write is conditional on that rev, so a record changed since is read again and
+        ``change`` applied to it."""
         made: list[int] = []  # the status changes this write made: this writer announces them
-        promotion = self._write(promotion_id, change, actor, made)
+        promotion = self._write(promotion_id, change, actor, made, read)
         self.announce(promotion, made)
         return promotion
 
     def finish(self, promotion_id: str, actor: str) -> Promotion:
         return self.mutate(promotion_id, lambda p: end(p, actor), actor)
 
-    def _write(self, promotion_id: str, change: Change, actor: str, made: list[int] | None = None) -> Promotion:
+    def _write(
+        self, promotion_id: str, change: Change, actor: str, made: list[int] | None = None, read: Read | None = None
+    ) -> Promotion:
         store = self.ctx.store
         for _ in range(MAX_CONFLICT_RETRIES):
             if made is not None:
                 made.clear()
-            promotion, rev = store.get_with_rev(promotion_id)
+            promotion, rev = read if read is not None else store.get_with_rev(promotion_id)
+            read = None  # a conflict means it is stale: read again
             before = promotion.status
             change(promotion)
             if before.is_final and promotion.status is not before:
@@ -178,16 +191,19 @@ class AliasWriter:
         *,
         ending: Ending | None = None,
         guard: Change | None = None,
+        read: Read | None = None,
     ) -> Promotion:
         """Claim, write with the confirmed RevisionId, confirm. Returns the record after the write.
 
         ``forward`` (traffic to the candidate) is refused once the promotion is ending; ``back``
         (to stable) first decides the ``ending`` if nobody has. Raises AliasDrift when the alias
         was changed by someone who is not a writer of this promotion; the ending is then FAILED
-        and the alias is left as that someone set it.
+        and the alias is left as that someone set it. ``read`` (the record just read, with its
+        rev) saves the claim's read: the alarm listener's rollback has read it already.
         """
         for _ in range(MAX_WRITE_ATTEMPTS):
-            done = self._attempt(promotion_id, writer, direction, target, ending, guard)
+            done = self._attempt(promotion_id, writer, direction, target, ending, guard, read)
+            read = None
             if done is not None:
                 return done
         raise RecordConflict(f"alias of promotion {promotion_id} kept changing; gave up after retries")
@@ -200,6 +216,7 @@ class AliasWriter:
         target: AliasTarget,
         ending: Ending | None,
         guard: Change | None,
+        read: Read | None = None,
     ) -> Promotion | None:
         """One claim and one write; None when the write must be tried again on a newer RevisionId."""
         claim_id = secrets.token_hex(4)
@@ -220,7 +237,7 @@ class AliasWriter:
                 AliasClaim(id=claim_id, writer=writer, direction=direction, target=target, base_revision=base)
             )
 
-        promotion = self.records.mutate(promotion_id, claim)
+        promotion = self.records.mutate(promotion_id, claim, read=read)
         mine = next((c for c in promotion.claims if c.id == claim_id), None)
         if mine is None:  # ended, or drift was recorded: leave the alias alone
             return promotion
