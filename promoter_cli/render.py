@@ -200,17 +200,19 @@ def generic(data: Any, style: Style = PLAIN) -> Any:
 
 
 # --- promotions -----------------------------------------------------------------------------------
+def candidate_of(p: dict[str, Any]) -> str:
+    """The candidate version; none yet while the workflow carries a pipeline's artifact."""
+    return str(p.get("candidate_version") or ("(being carried)" if "candidate_version" in p else "?"))
+
+
 def versions_line(p: dict[str, Any], style: Style) -> str:
-    return (
-        f"{style.esc(p.get('stable_version', '?'))} (stable) {style.arrow} "
-        f"{style.esc(p.get('candidate_version', '?'))} (candidate)"
-    )
+    return f"{style.esc(p.get('stable_version', '?'))} (stable) {style.arrow} {style.esc(candidate_of(p))} (candidate)"
 
 
 def traffic_text(p: dict[str, Any], style: Style) -> str:
     weight = p.get("current_weight") or 0
     return (
-        f"{percent(weight):>5} on {style.esc(p.get('candidate_version', '?'))}, "
+        f"{percent(weight):>5} on {style.esc(candidate_of(p))}, "
         f"{percent(1 - share(weight))} on {style.esc(p.get('stable_version', '?'))}"
     )
 
@@ -366,7 +368,7 @@ def promotions_table(items: list[dict[str, Any]], style: Style) -> Any:
             p.get("function"),
             p.get("alias"),
             p.get("stable_version"),
-            p.get("candidate_version"),
+            p.get("candidate_version") or "-",
             style.status(str(p.get("status", "?"))),
             percent(p.get("current_weight")),
             stamp(p.get("created_at")),
@@ -470,7 +472,8 @@ def _short(sha: Any) -> str:
 def _pipeline_promotion(value: Any) -> str:
     if not isinstance(value, dict):
         return "-"
-    return f"{value.get('id')} {value.get('status')} ({value.get('stable_version')}→{value.get('candidate_version')})"
+    candidate = value.get("candidate_version") or "…"
+    return f"{value.get('id')} {value.get('status')} ({value.get('stable_version')}→{candidate})"
 
 
 def pipeline_table(body: Any, style: Style) -> Any:

@@ -71,10 +71,17 @@ def started(ctx: Context, response: Any, what: str) -> int:
             print(f"Started {promotion_id} ({body.get('status', '?')}); watching...", file=ctx.out)
         return watch(ctx, promotion_id, a.interval, a.timeout)
     location = ctx.location(response)
+    # 202 from a pipeline promotion into another function: the workflow carries the artifact first
+    carrying = (
+        "\nThe workflow carries the artifact to the target and publishes the candidate first; no traffic moves "
+        "until it has."
+        if body.get("carrying")
+        else ""
+    )
     ctx.emit(
         lambda: (
             f"Started promotion {ctx.style.paint(promotion_id, 'bold')} ({ctx.style.esc(body.get('status', '?'))}): "
-            f"{what}\nFollow it:  promoter watch {promotion_id}"
+            f"{what}{carrying}\nFollow it:  promoter watch {promotion_id}"
         ),
         body | ({"location": location} if location else {}),
     )

@@ -128,6 +128,7 @@ class Sandbox:
             scheduler_group=self.outputs.get("ScheduleGroupName", ""),
             scheduler_role_arn=self.outputs.get("SchedulerRoleArn", ""),
             trigger_function_arn=self.outputs.get("TriggerFunctionArn", ""),
+            artifacts_bucket=self.outputs.get("ArtifactsBucketName", ""),
             region=self.region,
         )
 

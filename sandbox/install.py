@@ -51,6 +51,7 @@ PATCHES: tuple[Patch, ...] = (
     versions.check_publish_precondition,
     code.serve_code_locations,
     code.image_digests_as_code_sha,
+    code.refuse_oversized_zip_uploads,
     # EventBridge
     delivery.deliver_to_targets,
     delivery.refuse_reserved_sources,
@@ -72,6 +73,7 @@ PATCHES: tuple[Patch, ...] = (
     cloudformation.keep_function_properties,
     cloudformation.ref_names_and_arns,
     cloudformation.create_schedule_groups,
+    cloudformation.keep_bucket_properties,
     cloudformation.executable_state_machines,
     cloudformation.import_rest_api_bodies,
     policy.attach_managed_policy_arns,

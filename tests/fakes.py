@@ -605,14 +605,34 @@ def _matches(names: list[str], error: str) -> bool:
     return error in names
 
 
+def _present(data: Any, path: str) -> bool:
+    node = data
+    for part in filter(None, path[2:].split(".")):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _holds(rule: dict[str, Any], data: dict[str, Any]) -> bool:
+    """One Choice rule: the comparisons the ASL uses, and And."""
+    if "And" in rule:
+        return all(_holds(inner, data) for inner in rule["And"])
+    if "IsPresent" in rule:
+        return _present(data, rule["Variable"]) is rule["IsPresent"]
+    value = _path(data, rule["Variable"], {})
+    if "BooleanEquals" in rule:
+        return value is rule["BooleanEquals"]
+    if "StringEquals" in rule:
+        return value == rule["StringEquals"]
+    if "NumericGreaterThan" in rule:
+        return isinstance(value, int | float) and value > rule["NumericGreaterThan"]
+    return False
+
+
 def _choose(state: dict[str, Any], data: dict[str, Any]) -> str:
     for rule in state.get("Choices", []):
-        value = _path(data, rule["Variable"], {})
-        if "BooleanEquals" in rule and value is rule["BooleanEquals"]:
-            return rule["Next"]
-        if "StringEquals" in rule and value == rule["StringEquals"]:
-            return rule["Next"]
-        if "NumericGreaterThan" in rule and isinstance(value, int | float) and value > rule["NumericGreaterThan"]:
+        if _holds(rule, data):
             return rule["Next"]
     return state["Default"]
 

@@ -12,6 +12,14 @@ from promoter.runtime import service
 
 
 @logger.inject_lambda_context(clear_state=True)
+@handler("carry")
+@tracer.capture_lambda_handler
+@event_parser(model=TaskInput)
+def carry(event: TaskInput, context: LambdaContext) -> dict:
+    return service().tasks.carry(event.promotion_id)
+
+
+@logger.inject_lambda_context(clear_state=True)
 @handler("prepare")
 @tracer.capture_lambda_handler
 @event_parser(model=TaskInput)

@@ -135,3 +135,73 @@ def import_rest_api_bodies() -> None:
         return api
 
     replace_classmethod(apigateway_models.RestAPI, "create_from_cloudformation_json", create)
+
+
+def keep_bucket_properties() -> None:
+    """A CloudFormation ``AWS::S3::Bucket`` gets its lifecycle rules, public access block and object
+    ownership, as AWS creates it (moto applied only encryption and tags), and
+    ``AWS::S3::BucketPolicy`` puts the bucket's policy (moto's CloudFormation lacks the type).
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-bucket.html
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-s3-bucketpolicy.html"""
+    import json
+
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.s3 import models as s3_models
+    from moto.utilities.utils import get_partition
+
+    original = original_classmethod(s3_models.FakeBucket, "create_from_cloudformation_json")
+
+    def create(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any):
+        bucket = original(cls, resource_name, cloudformation_json, account_id, region_name, **kw)
+        backend = s3_models.s3_backends[account_id][get_partition(region_name)]
+        props = cloudformation_json.get("Properties", {})
+        lifecycle = props.get("LifecycleConfiguration")
+        if lifecycle:
+            rules = []
+            for rule in lifecycle.get("Rules", []):
+                shaped: dict[str, Any] = {"ID": rule.get("Id"), "Status": rule["Status"], "Filter": {"Prefix": ""}}
+                if "ExpirationInDays" in rule:
+                    shaped["Expiration"] = {"Days": rule["ExpirationInDays"]}
+                if "AbortIncompleteMultipartUpload" in rule:
+                    days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+                    shaped["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+                rules.append(shaped)
+            backend.put_bucket_lifecycle_configuration(bucket.name, rules)
+        block = props.get("PublicAccessBlockConfiguration")
+        if block:
+            backend.put_public_access_block(bucket.name, {k: str(v).lower() for k, v in block.items()})
+        ownership = (props.get("OwnershipControls") or {}).get("Rules")
+        if ownership:
+            backend.put_bucket_ownership_controls(bucket.name, ownership[0]["ObjectOwnership"])
+        return bucket
+
+    replace_classmethod(s3_models.FakeBucket, "create_from_cloudformation_json", create)
+
+    class BucketPolicyResource(CloudFormationModel):
+        def __init__(self, bucket: str) -> None:
+            self.bucket = bucket
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.bucket
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::S3::BucketPolicy"
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return ""
+
+        @classmethod
+        def create_from_cloudformation_json(
+            cls, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str, **kw: Any
+        ) -> BucketPolicyResource:
+            props = cloudformation_json["Properties"]
+            backend = s3_models.s3_backends[account_id][get_partition(region_name)]
+            backend.put_bucket_policy(props["Bucket"], json.dumps(props["PolicyDocument"]).encode())
+            return cls(props["Bucket"])
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()

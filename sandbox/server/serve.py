@@ -304,7 +304,12 @@ def client_environment(region: str = "us-east-1") -> dict[str, str]:
     """Environment for AWS CLI / promoter processes that talk to the sandbox (fake credentials)."""
     dropped = {"AWS_PROFILE", "AWS_ENDPOINT_URL", "PROMOTER_API"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
-    return env | FAKE_CREDENTIALS | {"AWS_DEFAULT_REGION": region, "NO_COLOR": "1"}
+    # This checkout's code first (promoter_cli, sandbox, the layer's promoter), as pytest's pythonpath
+    # has it: a venv shared by several checkouts (git worktrees) has an editable install of one of
+    # them, which the server and the CLI would otherwise import.
+    mine = (str(ROOT), str(ROOT / "layers" / "promoter"), env.get("PYTHONPATH", ""))
+    path = os.pathsep.join(p for p in mine if p)
+    return env | FAKE_CREDENTIALS | {"AWS_DEFAULT_REGION": region, "NO_COLOR": "1", "PYTHONPATH": path}
 
 
 def promoter_command() -> list[str]:

@@ -23,7 +23,8 @@ def test_start_then_read_the_promotion_with_its_steps_and_history(sandbox, targe
     started = gateway.send("start_promotion", body=start_body(alarms=["orders-errors"], reason="release 42"))
 
     assert started.status == 202
-    assert set(started.body) == {"id", "status"}
+    assert set(started.body) == {"id", "status", "candidate_version", "carrying"}
+    assert started.body["carrying"] is False and started.body["candidate_version"]  # nothing to carry here
     promotion_id = started.body["id"]
     assert started.body["status"] in {s.value for s in Status}
     assert started.headers["Location"] == f"/dev/promotions/{promotion_id}"  # behind the stage prefix

@@ -88,6 +88,10 @@ def test_define_promote_through_three_environments_and_read_the_inventory(world,
         answer = promote(gateway, body)
         assert answer.status == 202, answer.body
         assert answer.headers["Location"] == f"/dev/promotions/{answer.body['id']}"
+        # prod is another function: accepted before the carry, which the workflow does
+        carrying = body["to"] == "prod"
+        assert answer.body["carrying"] is carrying and answer.body["status"] == "PENDING"
+        assert (answer.body["candidate_version"] is None) is carrying
         assert sandbox.wait_until_final(answer.body["id"]).status.value == "SUCCEEDED"
         ids.append(answer.body["id"])
 
@@ -95,6 +99,9 @@ def test_define_promote_through_three_environments_and_read_the_inventory(world,
     assert prod["role_arn"] == f"arn:aws:iam::{ACCOUNT_B}:role/lambda-promoter-target"
     assert prod["origin"]["source_environment"] == "staging" and prod["origin"]["copied"] is True
     assert prod["reason"] == "release 42"
+    assert prod["candidate_version"] == "2"
+    assert prod["carry"]["done"] is True and prod["carry"]["uploads"] == 1 and prod["carry"]["via"] == "zip"
+    assert "source_external_id" not in prod["carry"]
 
     inventory = gateway.send("get_pipeline", path="/pipelines/orders")
     assert inventory.status == 200

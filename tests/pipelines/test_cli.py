@@ -57,6 +57,9 @@ def test_apply_promote_through_two_accounts_and_show(shell):
     prod = shell.promoter("promote", "orders", "--to", "prod", "--reason", "release 42")
     assert prod.code == 0, prod
     started = promotion_id(prod.out)
+    # prod is another account's function: the 202 comes before the carry, which the workflow does
+    assert "(PENDING)" in prod.out and "carries the artifact to the target" in prod.out
+    assert f"Follow it:  promoter watch {started}" in prod.out
     waiting = shell.promoter("status", started, "--json")
     assert waiting.json["status"] in {"PENDING", "AWAITING_APPROVAL"}  # prod is protected
     approved = shell.promoter("approve", started, "--reason", "go")

@@ -212,8 +212,9 @@ def test_the_api_function_role_carries_a_pipeline_artifact_to_another_function_w
     sandbox,
 ):
     """dev and staging are aliases of ``orders``; ``orders-qa`` is another function of account A: the
-    artifact is copied (UpdateFunctionCode, PublishVersion), and its layer must hold the same content
-    as the one ``orders-qa`` runs with, under another ARN (GetLayerVersion of both)."""
+    API's role compares the layers (GetLayerVersion of both: the same content under another ARN), and
+    the workflow's Carry step copies the artifact with CarryFunction's role (UpdateFunctionCode,
+    PublishVersion); the API's role neither uploads nor publishes it."""
     lambdas = world.a.lambdas
     content = zip_source("VALUE = 1\n", "shared.py")
     layer_a, layer_b = (
@@ -239,17 +240,29 @@ def test_the_api_function_role_carries_a_pipeline_artifact_to_another_function_w
         assert inventory.status == 200, inventory.body
         assert api.send("delete_pipeline", path="/pipelines/orders").status == 200
         calls = api_calls(record())
-        denied = [(p, a, r) for p, a, r, allows in record() if not allows and "ApiFunctionRole" in p]
+        carry_calls = {
+            (iam_matrix.logical_name(m.policy), action)
+            for principal, action, _resource, allows in record()
+            if "CarryFunctionRole" in principal
+            for m in allows
+        }
+        denied = [
+            (p, a, r) for p, a, r, allows in record() if not allows and ("ApiFunctionRole" in p or "CarryFunction" in p)
+        ]
     state = {e["name"]: e for e in inventory.body["state"]}
     assert len({state[n]["code_sha256"] for n in state}) == 1  # one artifact in all three
     assert denied == []
     assert {
-        ("ArtifactCopyPolicy", "lambda:UpdateFunctionCode"),
-        ("ArtifactCopyPolicy", "lambda:GetLayerVersion"),
-        ("ManagedTargetsPolicy", "lambda:PublishVersion"),
+        ("LayerReadPolicy", "lambda:GetLayerVersion"),
         ("ManagedTargetsPolicy", "lambda:GetFunctionConfiguration"),
         ("PromotionsTablePolicy", "dynamodb:DeleteItem"),
     } <= calls
+    assert not {a for _p, a in calls} & {"lambda:UpdateFunctionCode"}
+    assert {
+        ("ArtifactCopyPolicy", "lambda:UpdateFunctionCode"),
+        ("ManagedTargetsPolicy", "lambda:PublishVersion"),
+        ("PromotionsTablePolicy", "dynamodb:PutItem"),
+    } <= carry_calls
 
 
 # --- roles of the other functions, where the suite had no call ---------------------------------------

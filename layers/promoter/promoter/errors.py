@@ -86,6 +86,10 @@ class PromotionEnded(PromoterError):
     """Something else (an alarm, a person) already ended this promotion; the workflow stops."""
 
 
+class CarryFailed(PromoterError):
+    """The artifact could not be carried to the target function; no traffic moved."""
+
+
 class AliasDrift(PromoterError):
     """The alias changed out of band: its RevisionId is not the one we last saw."""
 

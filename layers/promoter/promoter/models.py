@@ -679,6 +679,21 @@ class PromotionOrigin(Model):
     override_reason: str | None = Field(default=None, description="set when the guards were skipped")
 
 
+class Carry(Model):
+    """The artifact a pipeline promotion carries to another function: the workflow's Carry step
+    uploads it and publishes the candidate there (promoter.promotions.carry), not the API request."""
+
+    source_function_arn: str
+    source_version: str
+    code_sha256: str
+    source_role_arn: str | None = Field(default=None, description="role that reads the source, in its account")
+    source_external_id: str | None = None  # kept out of every view (promoter.api.models)
+    description: str = Field(default="", description="Description of the version published on the target")
+    via: Literal["zip", "s3", "image"] | None = Field(default=None, description="how the code went up")
+    uploads: int = Field(default=0, description="UpdateFunctionCode calls made (a retried carry makes none)")
+    done: bool = False
+
+
 # --- the promotion record ---------------------------------------------------------------------
 class Event(Model):
     at: datetime = Field(default_factory=utcnow)
@@ -775,7 +790,7 @@ class Promotion(Model):
     function_arn: str
     alias: str
     stable_version: str
-    candidate_version: str
+    candidate_version: str | None = Field(description="None until the workflow's Carry step has published it")
     steps: list[StepRecord]
     alarms: list[str] = Field(default_factory=list)
     hooks: Hooks = Field(default_factory=Hooks)
@@ -800,6 +815,7 @@ class Promotion(Model):
     external_id: str | None = None
     approval_by_other: bool = Field(default=False, description="the approver must not be the starter")
     origin: PromotionOrigin | None = Field(default=None, description="pipeline promotions: where it came from")
+    carry: Carry | None = Field(default=None, description="an artifact the workflow carries before Prepare")
     analysis: AnalysisRecord | None = Field(default=None, description="canary analysis: spec and evidence")
     created_by: str = "unknown"
     created_at: datetime = Field(default_factory=utcnow)
@@ -815,12 +831,19 @@ class Promotion(Model):
     def target_key(self) -> str:
         return f"{self.function_arn}:{self.alias}"
 
+    @property
+    def candidate(self) -> str:
+        """The candidate version, for work that moves traffic (which never runs before the carry)."""
+        if self.candidate_version is None:
+            raise ValueError(f"promotion {self.id} has no candidate version yet: its artifact is not carried")
+        return self.candidate_version
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def current_weight(self) -> float:
         """The candidate's share in the last confirmed alias state (the truth, not the plan)."""
         alias = self.confirmed_alias
-        if alias is None:
+        if alias is None or self.candidate_version is None:
             return 0.0
         if alias.version == self.candidate_version:
             return round(1.0 - sum(alias.weights.values()), 6)

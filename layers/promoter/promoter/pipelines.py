@@ -3,10 +3,12 @@
 Promoting into environment N takes the version environment N-1 runs now (README, "Choosing an environment strategy"):
 
 - same function as N-1: that version number moves onto N's alias, with N's strategy and gates;
-- another function, in this account or another one: the same artifact is carried across (the
-  zip from GetFunction's code location, or the image by digest), published there with the
-  CodeSha256 precondition and checked, then promoted with N's strategy. N's configuration
-  (environment variables, role, memory, layers) stays N's own.
+- another function, in this account or another one: every check is made here, then the
+  promotion starts at once (the API answers 202) and the workflow's Carry step carries the same
+  artifact across (the zip from GetFunction's code location, through S3 over 50 MB, or the
+  image by digest), publishes it there with the CodeSha256 precondition and checks it, before N's
+  strategy moves any traffic. N's configuration (environment variables, role, memory, layers)
+  stays N's own.
 
 Guards, all checked before anything changes: the version entered N-1 through a SUCCEEDED
 promotion and is what N-1 runs now (``override`` with a reason skips both, where the pipeline
@@ -16,14 +18,12 @@ principal when ``approval_by_other``.
 
 from __future__ import annotations
 
-import base64
 import builtins
-import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from .aws.artifacts import MAX_DIRECT_UPLOAD, ArtifactsAdapter
+from .aws.artifacts import MAX_CODE_SIZE, ArtifactsAdapter
 from .aws.errors import is_access_denied, plain_message
 from .aws.lambda_ import AliasState
 from .aws.pipeline_store import PipelineStore
@@ -32,6 +32,7 @@ from .errors import InvalidRequest, NotFound, PromoterError
 from .freeze import frozen_until
 from .guards import ensure_not_frozen
 from .models import (
+    Carry,
     Environment,
     EnvironmentInventory,
     Pipeline,
@@ -151,9 +152,10 @@ class PipelineService:
             if target_alias.version == version:
                 raise InvalidRequest(f"{env.name} already runs version {version}", field="to")
             return self._start(env, version, reason, actor, origin)
-        candidate = self._carry(pipeline, source, env, version, source_side, target_side, target_function)
+        # Another function: the workflow carries the artifact (its Carry step), so this answers at once.
+        carry = self._carry_plan(pipeline, source, env, version, source_side, target_side, target_function)
         origin.copied = True
-        return self._start(env, candidate, reason, actor, origin)
+        return self._start(env, None, reason, actor, origin, carry=carry)
 
     def _guarded_version(
         self,
@@ -203,11 +205,20 @@ class PipelineService:
                 return False
         return False
 
-    def _start(self, env: Environment, version: str, reason: str, actor: str, origin: PromotionOrigin) -> Promotion:
+    def _start(
+        self,
+        env: Environment,
+        version: str | None,
+        reason: str,
+        actor: str,
+        origin: PromotionOrigin,
+        carry: Carry | None = None,
+    ) -> Promotion:
         request = PromotionRequest(
             function=env.function,
             alias=env.alias,
             version=version,
+            publish=version is None,
             strategy=env.strategy,
             analysis=env.analysis,
             alarms=env.alarms,
@@ -219,10 +230,10 @@ class PipelineService:
             role_arn=env.role_arn,
             external_id=env.external_id,
         )
-        return self.promoter.start(request, actor, origin=origin, approval_by_other=env.approval_by_other)
+        return self.promoter.start(request, actor, origin=origin, approval_by_other=env.approval_by_other, carry=carry)
 
     # === carrying an artifact to another function ==================================================
-    def _carry(
+    def _carry_plan(
         self,
         pipeline: Pipeline,
         source: Environment,
@@ -231,11 +242,10 @@ class PipelineService:
         source_side: TargetAdapters,
         target_side: TargetAdapters,
         target_function: dict[str, Any],
-    ) -> str:
-        """Put version ``version`` of the source's code on the target function, publish it with the
-        CodeSha256 precondition and prove it is the same artifact. Returns the new version.
-
-        Every check comes first: nothing on the target changes when one fails.
+    ) -> Carry:
+        """Every check of carrying version ``version`` of the source's code to the target function,
+        and what the workflow's Carry step needs to do it (promoter.promotions.carry). Only reads:
+        the upload, the wait for the update and the publish are the workflow's, not the request's.
         """
         code = source_side.artifacts.version_code(source.function, version)
         source_config, target_config = code["Configuration"], target_function["Configuration"]
@@ -256,37 +266,14 @@ class PipelineService:
                 f"({target_config['FunctionArn']}): " + "; ".join(problems),
                 field="to",
             )
-        description = f"lambda-promoter {pipeline.name}: {source.name} version {version} ({sha})"
-        revision = target_config.get("RevisionId")
-        if target_config.get("CodeSha256") != sha:  # $LATEST may already hold it (an earlier attempt)
-            if source_config.get("PackageType", "Zip") == "Image":
-                image = code["Code"].get("ResolvedImageUri") or code["Code"]["ImageUri"]
-                target_side.artifacts.update_code(env.function, image_uri=image, revision_id=revision)
-            else:
-                body = source_side.artifacts.download(code["Code"]["Location"], source_config.get("CodeSize"))
-                if base64.b64encode(hashlib.sha256(body).digest()).decode() != sha:
-                    raise InvalidRequest(
-                        f"the code downloaded for version {version} of {source.name} does not match its "
-                        f"CodeSha256 {sha}; nothing was changed",
-                        field="to",
-                    )
-                target_side.artifacts.update_code(env.function, zip_file=body, revision_id=revision)
-        try:
-            candidate = target_side.lambdas.publish_version(env.function, sha, description=description[:256])
-        except InvalidRequest as error:
-            raise InvalidRequest(
-                f"{env.name}'s function changed while the artifact was carried ({error.message}); "
-                "no version was published and no traffic moved",
-                field="to",
-            ) from error
-        published = target_side.lambdas.get_version(env.function, candidate).get("CodeSha256")
-        if published != sha:
-            raise InvalidRequest(
-                f"version {candidate} published on {env.name} has CodeSha256 {published}, not {sha} (the "
-                f"source's); no traffic moved",
-                field="to",
-            )
-        return candidate
+        return Carry(
+            source_function_arn=source_config["FunctionArn"],
+            source_version=version,
+            code_sha256=sha,
+            source_role_arn=source.role_arn,
+            source_external_id=source.external_id,
+            description=f"lambda-promoter {pipeline.name}: {source.name} version {version} ({sha})"[:256],
+        )
 
     @staticmethod
     def _probe(env: Environment) -> PromotionRequest:
@@ -327,8 +314,8 @@ class PipelineService:
                     f"has {_show(theirs)} (change {env.name}'s function configuration, or build for it)"
                 )
         size = source_config.get("CodeSize") or 0
-        if source_config.get("PackageType", "Zip") == "Zip" and size > MAX_DIRECT_UPLOAD:
-            problems.append(f"the zip is {size} bytes; carrying more than 50 MB (through S3) is not supported")
+        if source_config.get("PackageType", "Zip") == "Zip" and size > MAX_CODE_SIZE:
+            problems.append(f"the zip is {size} bytes, over Lambda's limit of {MAX_CODE_SIZE} bytes (250 MB)")
         problems += self._layer_problems(source, env, version, source_config, target_config, source_side, target_side)
         return problems
 

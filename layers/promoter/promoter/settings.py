@@ -16,6 +16,7 @@ class Settings(BaseModel):
     scheduler_group: str = Field(default="", description="EventBridge Scheduler group of our schedules")
     scheduler_role_arn: str = Field(default="", description="role Scheduler assumes to invoke the trigger")
     trigger_function_arn: str = Field(default="", description="function a schedule invokes")
+    artifacts_bucket: str = Field(default="", description="bucket that stages zips over 50 MB for the carry")
     managed_tag_key: str = "promoter:managed"
     managed_tag_value: str = "true"
 
@@ -31,4 +32,5 @@ class Settings(BaseModel):
             scheduler_group=env.get("SCHEDULER_GROUP", ""),
             scheduler_role_arn=env.get("SCHEDULER_ROLE_ARN", ""),
             trigger_function_arn=env.get("TRIGGER_FUNCTION_ARN", ""),
+            artifacts_bucket=env.get("ARTIFACTS_BUCKET", ""),
         )

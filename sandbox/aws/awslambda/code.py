@@ -103,3 +103,37 @@ def image_digests_as_code_sha() -> None:
             self.code_sha_256 = uri.split("@sha256:", 1)[1]
 
     lambda_models.LambdaFunction._set_function_code = set_function_code
+
+
+# AWS's request limit for CreateFunction and UpdateFunctionCode: a 50 MiB zip, base64-encoded in the JSON.
+MAX_CODE_REQUEST_BYTES = 69905067
+
+
+def refuse_oversized_zip_uploads() -> None:
+    """CreateFunction and UpdateFunctionCode take a ``ZipFile`` of at most 50 MB in the request; a
+    larger request is refused with HTTP 413 ``RequestEntityTooLargeException`` ("Request must be
+    smaller than 69905067 bytes for the UpdateFunctionCode operation"), and the zip must go through
+    S3 (``S3Bucket``/``S3Key``). moto took any size.
+    https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-function-zip.html"""
+    from moto.awslambda import responses as lambda_responses
+    from moto.awslambda.exceptions import LambdaClientError
+
+    class RequestEntityTooLarge(LambdaClientError):
+        code = 413
+
+        def __init__(self, operation: str) -> None:
+            super().__init__(
+                "RequestEntityTooLargeException",
+                f"Request must be smaller than {MAX_CODE_REQUEST_BYTES} bytes for the {operation} operation",
+            )
+
+    for name, operation in (("create_function", "CreateFunction"), ("update_function_code", "UpdateFunctionCode")):
+        original = getattr(lambda_responses.LambdaResponse, name)
+
+        def limited(self: Any, __original: Any = original, __operation: str = operation) -> Any:
+            if len(self.body or b"") > MAX_CODE_REQUEST_BYTES:
+                raise RequestEntityTooLarge(__operation)
+            return __original(self)
+
+        setattr(lambda_responses.LambdaResponse, name, limited)

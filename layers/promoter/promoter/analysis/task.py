@@ -65,7 +65,7 @@ class JudgeTask:
         started = promotion.steps[step].started_at or now
         start, end = window_of(started, now, spec.warmup_seconds, spec.period_seconds)
         custom = {m.name: m.custom for m in spec.metrics if m.custom is not None}
-        stable, candidate = promotion.stable_version, promotion.candidate_version
+        stable, candidate = promotion.stable_version, promotion.candidate
         series = self.metrics_for(promotion).version_series(
             promotion.function_arn.split(":")[6],
             promotion.alias,

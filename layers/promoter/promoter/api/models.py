@@ -34,6 +34,23 @@ class SignalRequest(Model):
 class PromotionAccepted(Model):
     id: str = Field(description="promotion id; GET /promotions/{id} follows it")
     status: Status
+    candidate_version: str | None = Field(
+        default=None, description="the version promoted; null while the workflow still carries the artifact"
+    )
+    carrying: bool = Field(
+        default=False,
+        description="a pipeline promotion into another function: the workflow's Carry step uploads the artifact "
+        "and publishes the candidate there before any traffic moves",
+    )
+
+    @classmethod
+    def of(cls, promotion: Promotion) -> PromotionAccepted:
+        return cls(
+            id=promotion.id,
+            status=promotion.status,
+            candidate_version=promotion.candidate_version,
+            carrying=promotion.carry is not None and not promotion.carry.done,
+        )
 
 
 class SignalAccepted(Model):
@@ -64,7 +81,7 @@ class PromotionSummary(Model):
     function: str
     alias: str
     stable_version: str
-    candidate_version: str
+    candidate_version: str | None = Field(description="null until the workflow's Carry step has published it")
     status: Status
     current_weight: float
     created_by: str
@@ -75,6 +92,15 @@ class PromotionSummary(Model):
     @classmethod
     def of(cls, promotion: Promotion) -> PromotionSummary:
         return cls.model_validate(promotion.model_dump())
+
+
+class CarryView(Model):
+    source_function_arn: str
+    source_version: str
+    code_sha256: str
+    via: Literal["zip", "s3", "image"] | None = Field(description="how the code went up: a zip, through S3, an image")
+    uploads: int = Field(description="UpdateFunctionCode calls made; a retried carry makes none")
+    done: bool = Field(description="the candidate is published on the target")
 
 
 class PromotionView(PromotionSummary):
@@ -92,6 +118,9 @@ class PromotionView(PromotionSummary):
     approval_by_other: bool = Field(default=False, description="the approver must not be who started it")
     origin: PromotionOrigin | None = Field(
         default=None, description="pipeline promotions: pipeline, environment, source version and CodeSha256"
+    )
+    carry: CarryView | None = Field(
+        default=None, description="pipeline promotions into another function: the artifact the workflow carries"
     )
     updated_at: datetime
     analysis: AnalysisRecord | None = Field(

@@ -251,7 +251,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
                 if error.field == "name":
                     raise
                 raise InvalidRequest(error.message, field="to", **error.details) from error
-            return PromotionAccepted(id=promotion.id, status=promotion.status).model_dump(mode="json")
+            return PromotionAccepted.of(promotion).model_dump(mode="json")
 
         answer = idempotency.run(
             idempotency_key,

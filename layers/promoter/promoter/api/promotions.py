@@ -111,7 +111,7 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
                 promotion = service().start(request, actor)
             except NotFound as error:  # something the body names does not exist: the body is at fault
                 raise InvalidRequest(error.message, field=error.field or "function", **error.details) from error
-            return PromotionAccepted(id=promotion.id, status=promotion.status).model_dump(mode="json")
+            return PromotionAccepted.of(promotion).model_dump(mode="json")
 
         body = idempotency.run(
             idempotency_key,

@@ -1,8 +1,10 @@
 """Lambda: carry one code artifact from a function version to another function.
 
 A zip is fetched from the short-lived URL that GetFunction gives (``Code.Location``) and uploaded
-with UpdateFunctionCode; an image function gets the source's image by digest. The caller then
-publishes with the CodeSha256 precondition (``LambdaAdapter.publish_version``).
+with UpdateFunctionCode: in the request up to 50 MB, through an S3 object above that (Lambda's
+documented path for larger zips, https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html);
+an image function gets the source's image by digest. The caller then publishes with the
+CodeSha256 precondition (``LambdaAdapter.publish_version``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ from ..errors import InvalidRequest
 from .clients import LazyClient
 from .errors import code_of
 
-# UpdateFunctionCode takes at most 50 MB of zip in the request; larger ones go through S3.
-MAX_DIRECT_UPLOAD = 50 * 1024 * 1024
+# UpdateFunctionCode takes at most 50 MB of zip in the request (AWS counts the request: "Request must
+# be smaller than 69905067 bytes", the base64 of 50 MiB); larger zips go through S3. 50 MB decimal
+# leaves room for the rest of the request.
+MAX_DIRECT_UPLOAD = 50 * 1000 * 1000
+# Lambda's own limit: 250 MB unzipped (with layers), so no zip that runs on Lambda is larger.
+MAX_CODE_SIZE = 250 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 60
 
 
@@ -42,12 +48,12 @@ class ArtifactsAdapter(LazyClient):
             raise InvalidRequest(f"cannot fetch the code from {location!r}", field="version")
         try:
             with urllib.request.urlopen(location, timeout=DOWNLOAD_TIMEOUT) as answer:  # noqa: S310 - http(s) only
-                body: bytes = answer.read(MAX_DIRECT_UPLOAD + 1)
+                body: bytes = answer.read(MAX_CODE_SIZE + 1)
         except urllib.error.URLError as error:
             raise InvalidRequest(f"could not download the source code: {error.reason}", field="version") from error
-        if len(body) > MAX_DIRECT_UPLOAD:
+        if len(body) > MAX_CODE_SIZE:
             raise InvalidRequest(
-                "the zip is larger than 50 MB; carrying it through S3 is not supported", field="version"
+                f"the zip is larger than {MAX_CODE_SIZE} bytes, Lambda's own limit (250 MB unzipped)", field="version"
             )
         if expected_size is not None and len(body) != expected_size:
             raise InvalidRequest(
@@ -61,12 +67,16 @@ class ArtifactsAdapter(LazyClient):
         *,
         zip_file: bytes | None = None,
         image_uri: str | None = None,
+        s3_object: tuple[str, str] | None = None,
         revision_id: str | None = None,
     ) -> dict[str, Any]:
-        """UpdateFunctionCode with a zip or an image; ``revision_id`` guards against a concurrent change."""
+        """UpdateFunctionCode with a zip, an S3 object (bucket, key) or an image; ``revision_id``
+        guards against a concurrent change."""
         kwargs: dict[str, Any] = {"FunctionName": function}
         if zip_file is not None:
             kwargs["ZipFile"] = zip_file
+        elif s3_object is not None:
+            kwargs["S3Bucket"], kwargs["S3Key"] = s3_object
         else:
             kwargs["ImageUri"] = image_uri
         if revision_id:

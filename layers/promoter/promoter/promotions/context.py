@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from ..aws.artifacts import ArtifactsAdapter
 from ..aws.cloudwatch import AlarmsAdapter
 from ..aws.dynamodb import PromotionStore
 from ..aws.events import EventsAdapter
 from ..aws.lambda_ import LambdaAdapter
+from ..aws.staging import StagingAdapter
 from ..aws.stepfunctions import WorkflowAdapter
-from ..aws.sts import RoleSessions
+from ..aws.sts import RoleSessions, TargetAdapters
 from ..models import Promotion, PromotionRequest
 from ..settings import Settings
 
@@ -25,6 +27,14 @@ class Context:
     workflow: WorkflowAdapter
     events: EventsAdapter
     roles: RoleSessions
+    artifacts: ArtifactsAdapter = field(default_factory=ArtifactsAdapter)
+    staging: StagingAdapter = field(default_factory=StagingAdapter)
+
+    def adapters_for(self, role_arn: str | None, external_id: str | None = None) -> TargetAdapters:
+        """Lambda, CloudWatch and artifact calls in an account: this one's, or through a role."""
+        if not role_arn:
+            return TargetAdapters(self.lambdas, self.alarms, self.artifacts)
+        return self.roles.adapters(role_arn, external_id)
 
     def lambdas_for(self, target: Promotion | PromotionRequest) -> LambdaAdapter:
         """Lambda calls for a promotion (or request) go through its role when it has one."""

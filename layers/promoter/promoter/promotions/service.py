@@ -15,7 +15,7 @@ from ..aws.pipeline_store import PipelineStore
 from ..aws.stepfunctions import WorkflowAdapter
 from ..aws.sts import RoleSessions
 from ..guards import TargetGuards
-from ..models import FunctionInventory, Promotion, PromotionOrigin, PromotionRequest, Signal, Status
+from ..models import Carry, FunctionInventory, Promotion, PromotionOrigin, PromotionRequest, Signal, Status
 from ..settings import Settings
 from .alarms import AlarmResponder
 from .context import Context
@@ -81,8 +81,9 @@ class PromoterService:
         *,
         origin: PromotionOrigin | None = None,
         approval_by_other: bool = False,
+        carry: Carry | None = None,
     ) -> Promotion:
-        return self.starter.start(request, actor, origin=origin, approval_by_other=approval_by_other)
+        return self.starter.start(request, actor, origin=origin, approval_by_other=approval_by_other, carry=carry)
 
     def preflight(self, request: PromotionRequest) -> tuple[dict[str, Any], AliasState]:
         return self.starter.preflight(request)

@@ -19,6 +19,7 @@ from ..errors import InvalidRequest, NotFound, PromoterError, TargetBusy
 from ..guards import TargetGuards
 from ..models import (
     AliasTarget,
+    Carry,
     Ending,
     Promotion,
     PromotionOrigin,
@@ -68,11 +69,14 @@ class Starter:
         *,
         origin: PromotionOrigin | None = None,
         approval_by_other: bool = False,
+        carry: Carry | None = None,
     ) -> Promotion:
         """Validate against AWS, take the target's lock, publish if asked, record, start the workflow.
 
         ``origin`` and ``approval_by_other`` come from a pipeline (promoter.pipelines); any other
-        start on a target a pipeline covers gets that environment's guards here.
+        start on a target a pipeline covers gets that environment's guards here. With ``carry``
+        nothing is published here: the workflow's Carry step uploads the artifact and publishes the
+        candidate, so the start answers at once.
         """
         lambdas = self.ctx.lambdas_for(request)
         config, alias = self.preflight(request)
@@ -92,7 +96,7 @@ class Starter:
             # In the try: a lock taken whose answer was lost (a throttle) is released too.
             self.ctx.store.acquire_lock(target, promotion_id)
             candidate = request.version
-            if candidate is None:
+            if candidate is None and carry is None:
                 published = candidate = lambdas.publish_version(
                     request.function, request.code_sha256, description=_description(request.reason)
                 )
@@ -100,6 +104,9 @@ class Starter:
             promotion = self._new_record(promotion_id, request, config, alias, candidate, actor, origin)
             promotion.approval = approval
             promotion.approval_by_other = approval_by_other
+            if carry is not None:
+                promotion.carry = carry
+                promotion.record(actor, "carry", f"the workflow carries the artifact ({carry.code_sha256}) first")
             self.ctx.store.create(promotion)
         except PromoterError as error:
             self.ctx.store.release_lock(target, promotion_id)
@@ -115,8 +122,13 @@ class Starter:
             self.ctx.workflow.start(
                 self.ctx.settings.state_machine_arn,
                 promotion.id,
-                # "judge": holds go through the Judge task (canary analysis)
-                {"promotion_id": promotion.id, "woke": None, "judge": promotion.analysis is not None},
+                # "judge": holds go through the Judge task (canary analysis); "carry": the Carry task first
+                {
+                    "promotion_id": promotion.id,
+                    "woke": None,
+                    "judge": promotion.analysis is not None,
+                    "carry": promotion.carry is not None,
+                },
             )
         except Exception as error:
             self._abandon(promotion.id, error)
@@ -130,7 +142,7 @@ class Starter:
         request: PromotionRequest,
         config: dict[str, Any],
         alias: AliasState,
-        candidate: str,
+        candidate: str | None,
         actor: str,
         origin: PromotionOrigin | None,
     ) -> Promotion:
@@ -303,7 +315,7 @@ def describe_origin(origin: PromotionOrigin) -> str:
     if origin.code_sha256:
         text += f", CodeSha256 {origin.code_sha256}"
     if origin.copied:
-        text += "; the artifact was carried to this function and published here"
+        text += "; the artifact is carried to this function and published here"
     if origin.override_reason:
         text += f"; guards overridden: {origin.override_reason}"
     return text

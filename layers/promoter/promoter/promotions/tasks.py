@@ -12,8 +12,9 @@ from contextlib import suppress
 from typing import Any
 
 from .. import clock, decisions, observability
-from ..errors import AlarmFired, AliasDrift, HookFailed
+from ..errors import AlarmFired, AliasDrift, CarryFailed, HookFailed
 from ..models import AliasTarget, Ending, Hold, Promotion, Signal, Status
+from .carry import Carrier
 from .context import WORKFLOW, Context
 from .protocol import AliasWriter, Records, end, ensure_live
 
@@ -23,11 +24,18 @@ class WorkflowTasks:
         self.ctx = ctx
         self.records = records
         self.writer = writer
+        self.carrier = Carrier(ctx, records)
+
+    def carry(self, promotion_id: str) -> dict[str, Any]:
+        """Put the pipeline's artifact on the target function and publish the candidate (idempotent)."""
+        return self.carrier.carry(promotion_id)
 
     def prepare(self, promotion_id: str) -> dict[str, Any]:
         """Last check before traffic: alarms are quiet. Drift is found by the first write."""
         promotion = self.records.get(promotion_id)
         ensure_live(promotion)
+        if promotion.candidate_version is None:
+            raise CarryFailed("the artifact was never carried: there is no candidate version")
         self._ensure_gates_pass(promotion, "before any traffic moved")
 
         def begin(p: Promotion) -> None:
@@ -104,11 +112,9 @@ class WorkflowTasks:
         promotion = self.records.get(promotion_id)
         planned = promotion.steps[step]
         if planned.weight >= 1.0:
-            target = AliasTarget(version=promotion.candidate_version)
+            target = AliasTarget(version=promotion.candidate)
         else:
-            target = AliasTarget(
-                version=promotion.stable_version, weights={promotion.candidate_version: planned.weight}
-            )
+            target = AliasTarget(version=promotion.stable_version, weights={promotion.candidate: planned.weight})
         self.writer.write(promotion_id, WORKFLOW, "forward", target)
 
         def shifted(p: Promotion) -> None:
@@ -153,6 +159,10 @@ class WorkflowTasks:
         promotion = self.records.get(promotion_id)
         if promotion.status.is_final:
             return {"status": promotion.status.value, "reason": promotion.outcome_reason}
+        carrying = promotion.carry is not None and not promotion.carry.done
+        if carrying and error_name not in ("PromotionAborted", "PromotionEnded", None):
+            # nothing reached the alias: the reason says it was the carry that failed
+            cause = f"the artifact carry failed, no traffic moved: {cause}"
         proposed = Ending(
             status=decisions.final_status_for(error_name),
             reason=cause or "rolled back",
