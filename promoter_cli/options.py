@@ -122,12 +122,13 @@ def target_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--external-id", metavar="ID", help="with --role-arn: the role's external id")
 
 
-# Each named strategy and its options (argparse dest: flag), in the order a strategy is implied when
-# only options are given. custom is not named: --steps gives it. The layer's StrategySpec is the
-# registry; the CLI installs without the layer, so it repeats the names (a contract test compares).
+# Each named strategy and its options (argparse dest: flag), in the order --strategy lists them (the
+# default first); options alone imply the first strategy they belong to. custom is not named: --steps
+# gives it. The layer's StrategySpec is the registry; the CLI installs without the layer, so it
+# repeats the names (a contract test compares).
 STRATEGY_FLAGS: dict[str, dict[str, str]] = {
-    "linear": {"step": "--step", "interval_seconds": "--interval-seconds"},
     "canary": {"weight": "--weight", "bake_seconds": "--bake-seconds"},
+    "linear": {"step": "--step", "interval_seconds": "--interval-seconds"},
     "all-at-once": {},
 }
 

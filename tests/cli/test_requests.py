@@ -115,7 +115,7 @@ def test_the_strategy_options_become_the_requests_strategy(argv, body):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (("--step", "0.2", "--weight", "0.1"), "--weight does not apply to the linear strategy (implied by"),
+        (("--step", "0.2", "--weight", "0.1"), "--step does not apply to the canary strategy (implied by"),
         (("--strategy", "all-at-once", "--bake-seconds", "5"), "--bake-seconds does not apply to the all-at-once"),
         (("--strategy", "canary", "--steps", "0.5"), "--steps replaces --strategy"),
         (("--weight", "0.1", "--steps", "0.5"), "--steps replaces --strategy"),

@@ -22,13 +22,15 @@ both hooks, an alarm and a watch window (``.venv/bin/python -m pytest tests/unit
 
 The protocol rework of issue 9 (ASL in progress on 2026-12-02: gates after every step, the watch
 window as a Hold) measured 241 and 441 events for 10 and 20 steps with every gate on: 20 per
-step, 61 fixed. The budget takes the larger of each: 22 per step, 61 fixed.
+step, 61 fixed. The artifact carry (2026-12-04) added the NeedsCarry Choice (2 events: 63 fixed,
+measured) and, when a pipeline carries a zip, the Carry Task (5 more). The budget takes the larger
+of each: 22 per step, 68 fixed.
 
 Worst case per step adds every retry the ASL allows: each of the step's 3 Tasks retried 4 times,
 3 events (TaskScheduled, TaskStarted, TaskFailed) each: 22 + 3 x 4 x 3 = 58. The fixed part
-with all its retries: 61 + 9 Tasks x 5 retries x 3 = 196. With 2x headroom (pauses and resumes,
+with all its retries: 68 + 10 Tasks x 5 retries x 3 = 218. With 2x headroom (pauses and resumes,
 signals, alarm events, a later version of the ASL):
-(25,000 / 2 - 196) / 58 = 212 steps -> MAX_STEPS = 200 (the final 100% step included).
+(25,000 / 2 - 218) / 58 = 211 steps -> MAX_STEPS = 200 (the final 100% step included).
 
 **Duration.** The bakes, the watch window and the approval wait (the ASL's AwaitApproval times
 out after 7 days) must fit in half of the one-year limit, leaving the other half for pauses
@@ -44,12 +46,12 @@ STEP_FUNCTIONS_MAX_HISTORY_EVENTS = 25_000
 STEP_FUNCTIONS_MAX_EXECUTION_SECONDS = 365 * 86_400
 
 EVENTS_PER_STEP = 22  # measured, see above
-EVENTS_FIXED = 61  # measured with approval, both hooks, an alarm and a watch window
+EVENTS_FIXED = 68  # measured with approval, both hooks, an alarm and a watch window, plus a carry
 EVENTS_PER_STEP_WORST = EVENTS_PER_STEP + 3 * 4 * 3  # every Task of the step retried 4 times
-EVENTS_FIXED_WORST = EVENTS_FIXED + 9 * 5 * 3  # the other 9 Tasks retried 5 times
+EVENTS_FIXED_WORST = EVENTS_FIXED + 10 * 5 * 3  # the other 10 Tasks retried 5 times
 HEADROOM = 2
 
-MAX_STEPS = 200  # traffic steps, the final 100% one included: (25,000 / 2 - 196) / 58 = 212, rounded down
+MAX_STEPS = 200  # traffic steps, the final 100% one included: (25,000 / 2 - 218) / 58 = 211, rounded down
 MIN_LINEAR_STEP = 1 / MAX_STEPS  # 0.005: 200 steps
 MAX_BAKE_SECONDS = 86_400  # one step's bake (and the watch window): a day
 APPROVAL_WAIT_SECONDS = 7 * 86_400  # AwaitApproval's TimeoutSeconds in statemachines/promotion.asl.json
