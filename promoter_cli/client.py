@@ -197,6 +197,16 @@ class ApiClient:
         except (ConnectionError, http_client_errors()) as error:
             raise ConnectionFailed(self.base_url, _reason(error)) from None
 
+    def forward(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None) -> Response:
+        """Any call, signed and retried as the others are, with the API's error answer returned rather
+        than raised: the dashboard's proxy (promoter_cli/dashboard) hands it to the browser as it came.
+        A POST carries a fresh Idempotency-Key, kept across its retries."""
+        headers = _idempotent(None) if method == "POST" else None
+        try:
+            return self.request(method, path, query=query, body=body, headers=headers)
+        except ApiError as error:
+            return Response(error.status, {}, error.body or {"message": error.message})
+
     # --- promotions -------------------------------------------------------------------------------
     def start(self, body: Body, idempotency_key: str | None = None) -> Response:
         """POST /promotions (202, with a Location)."""

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .client import ApiError, ConnectionFailed, is_loopback
-from .commands import completion, pipelines, promotions, schedules
+from .commands import completion, dashboard, pipelines, promotions, schedules
 from .context import Context
 from .errors import (
     EXIT_AUTH,
@@ -39,7 +39,7 @@ from .errors import (
 )
 from .options import global_options
 
-GROUPS = (promotions, schedules, pipelines, completion)
+GROUPS = (promotions, schedules, pipelines, dashboard, completion)
 
 ENDPOINT_HELP = """\
 endpoint:
