@@ -105,6 +105,15 @@ function shareBar(weight, label) {
     el("span", { class: "share-text", text: `${percent(weight)}${label ? " " + label : ""}` }));
 }
 
+// When it started and ended, by the event history's clock: the times every event carries. (The
+// sandbox run faster with --time-scale stamps created_at and the steps on its own fast clock.)
+function span(p) {
+  const events = p.events || [];
+  const start = events.length ? events[0].at : p.created_at;
+  const end = LIVE.has(p.status) ? null : events.length ? events[events.length - 1].at : p.ended_at;
+  return { start, end };
+}
+
 function stepText(p) {
   const steps = p.steps || [];
   if (!steps.length) return "—";
@@ -186,8 +195,8 @@ function promotionRows(list) {
       el("td", {}, shareBar(p.current_weight, `on v${p.candidate_version ?? "?"}`),
         el("span", { class: "muted", text: `stable v${p.stable_version}` })),
       el("td", { text: stepText(p) }),
-      el("td", {}, el("span", { text: p.created_by }), el("br"), el("span", { class: "muted", text: time(p.created_at) })),
-      el("td", {}, since(p.created_at, p.ended_at)));
+      el("td", {}, el("span", { text: p.created_by }), el("br"), el("span", { class: "muted", text: time(span(p).start) })),
+      el("td", {}, since(span(p).start, span(p).end)));
   });
 }
 
@@ -214,6 +223,7 @@ function drawPromotions(data) {
 // --- page: one promotion --------------------------------------------------------------------------
 function stepsTimeline(p) {
   const now = Date.now();
+  const shift = latestEvent(p, (e) => e.type === "shifted"); // the current step's, on the history's clock
   return el("ol", { class: "timeline", "aria-label": "Traffic steps" }, (p.steps || []).map((step) => {
     const done = Boolean(step.ended_at);
     const current = !done && step.index === p.current_step && LIVE.has(p.status);
@@ -222,8 +232,8 @@ function stepsTimeline(p) {
     const parts = [el("strong", { text: label })];
     if (done) {
       parts.push(` — done ${clock(step.ended_at)}`);
-    } else if (current && step.started_at) {
-      const baked = Math.min(step.bake_seconds, (now - Date.parse(step.started_at)) / 1000);
+    } else if (current && shift) {
+      const baked = Math.min(step.bake_seconds, (now - Date.parse(shift.at)) / 1000);
       const state = p.status === "PAUSED" ? "paused" : "baking";
       parts.push(` — ${state}, about ${duration(baked)} of ${duration(step.bake_seconds)}`);
       if (step.bake_seconds > 0) {
@@ -231,7 +241,8 @@ function stepsTimeline(p) {
           "aria-label": `bake of step ${step.index + 1}` }));
       }
     } else {
-      parts.push(LIVE.has(p.status) ? " — planned" : " — not reached");
+      const stopped = step.started_at && !LIVE.has(p.status);
+      parts.push(stopped ? ` — stopped during its bake (${p.status})` : LIVE.has(p.status) ? " — planned" : " — not reached");
     }
     return el("li", { class: kind, "data-step": String(step.index) }, el("span", { class: "visually-hidden", text: `${kind}: ` }), parts);
   }));
@@ -239,7 +250,8 @@ function stepsTimeline(p) {
 
 // The candidate's share over time, from the history: each shift's weight, back to 0% on a rollback.
 function trafficSeries(p) {
-  const points = [{ at: Date.parse(p.created_at), weight: 0 }];
+  const { start, end } = span(p);
+  const points = [{ at: Date.parse(start), weight: 0 }];
   for (const event of p.events || []) {
     if (event.weight !== null && event.weight !== undefined && event.type === "shifted") {
       points.push({ at: Date.parse(event.at), weight: event.weight });
@@ -247,8 +259,8 @@ function trafficSeries(p) {
       points.push({ at: Date.parse(event.at), weight: event.type === "rolled_back" ? 0 : 1 });
     }
   }
-  const end = p.ended_at ? Date.parse(p.ended_at) : Date.now();
-  points.push({ at: Math.max(end, points[points.length - 1].at), weight: Number(p.current_weight) || 0 });
+  const last = end ? Date.parse(end) : Date.now();
+  points.push({ at: Math.max(last, points[points.length - 1].at), weight: Number(p.current_weight) || 0 });
   return points;
 }
 
@@ -273,7 +285,7 @@ function trafficChart(p) {
   }
   chart.append(svg("line", { class: "axis", x1: L, x2: L, y1: T, y2: H - B }));
   chart.append(svg("text", { x: L, y: H - 8 }, clock(t0)));
-  chart.append(svg("text", { x: W - R, y: H - 8, "text-anchor": "end" }, p.ended_at ? clock(t1) : "now"));
+  chart.append(svg("text", { x: W - R, y: H - 8, "text-anchor": "end" }, LIVE.has(p.status) ? "now" : clock(t1)));
   chart.append(svg("path", { class: "area", d: `${path} V ${y(0)} H ${x(t0)} Z` }));
   chart.append(svg("path", { class: "line", d: path }));
   return el("figure", { class: "chart" }, chart, el("figcaption", { class: "muted", text: summary }));
@@ -351,8 +363,8 @@ function drawPromotion(p) {
       el("dt", { text: "Versions" }), el("dd", { text: `stable ${p.stable_version} → candidate ${p.candidate_version ?? "(being carried)"}` }),
       el("dt", { text: "Traffic on the candidate" }), el("dd", { id: "traffic" }, shareBar(p.current_weight, "")),
       el("dt", { text: "Step" }), el("dd", { text: stepText(p) }),
-      el("dt", { text: "Started" }), el("dd", { text: `${time(p.created_at)} by ${p.created_by}` }),
-      el("dt", { text: "Running time" }), el("dd", {}, since(p.created_at, p.ended_at)),
+      el("dt", { text: "Started" }), el("dd", { text: `${time(span(p).start)} by ${p.created_by}` }),
+      el("dt", { text: "Running time" }), el("dd", {}, since(span(p).start, span(p).end)),
       p.reason ? [el("dt", { text: "Reason" }), el("dd", { text: p.reason })] : null,
       p.outcome_reason ? [el("dt", { text: "Outcome" }), el("dd", { text: p.outcome_reason })] : null,
       p.origin ? [el("dt", { text: "Pipeline" }), el("dd", { text: `${p.origin.pipeline} → ${p.origin.environment}` })] : null),

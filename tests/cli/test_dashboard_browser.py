@@ -1,0 +1,178 @@
+"""The dashboard in a real browser: Debian's Chromium, driven by Playwright, against the real
+``promoter dashboard`` process in front of the sandbox server. A promotion moves on the promotion's
+page without a reload, a refused signal shows the API's answer, and abort (confirmed with a reason)
+ends it ABORTED. Screenshots of each page go to the test's output directory."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.helpers import COMMAND_LIMIT, Shell
+
+CHROMIUM = Path("/usr/bin/chromium")
+# What the Makefile's CI runs Chromium with: no sandbox (root in a container), no GPU, and nothing
+# that reaches the network on its own.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = COMMAND_LIMIT * 1000  # a safety net for a hung page, not a timing check
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: apt-get install -y chromium"),
+]
+
+
+def dashboard_url(process: subprocess.Popen[str]) -> str:
+    """The URL ``promoter dashboard`` prints when it listens."""
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+    assert match, f"no URL in the dashboard's first line: {line!r}; stderr: {process.stderr.read() if process.stderr else ''}"
+    return match.group(0)
+
+
+@pytest.fixture
+def dashboard(shell: Shell) -> Iterator[str]:
+    process = shell.promoter_background("dashboard", "--no-open", "--port", "0")
+    try:
+        yield dashboard_url(process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def browser_page(tmp_path: Path) -> Iterator[Any]:
+    sync_api = pytest.importorskip(
+        "playwright.sync_api",
+        reason="Playwright for Python is not installed: pip install playwright (pinned in requirements-dev.txt)",
+    )
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),  # a fresh user-data-dir
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        context.set_default_timeout(WAIT_MS)
+        sync_api.expect.set_options(timeout=WAIT_MS)
+        try:
+            yield context.pages[0] if context.pages else context.new_page()
+        finally:
+            context.close()
+
+
+def start(shell: Shell, *args: str) -> str:
+    run = shell.promoter("start", *args, "--json")
+    assert run.code == 0, str(run)
+    return str(run.json["id"])
+
+
+def test_the_dashboard_follows_a_promotion_and_aborts_it(shell, targets, dashboard, browser_page, tmp_path):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    targets.function("storefront")
+    # At the sandbox's time scale of 50, the bakes last 2 s, 2 s and 100 s: the last step waits for the abort.
+    promotion = start(shell, "storefront", "live", "--version", "2", "--steps", "0.1:100,0.4:100,0.7:5000")
+
+    page.goto(dashboard + "#/promotions")
+    row = page.locator(f'tr[data-promotion="{promotion}"]')
+    expect(row).to_be_visible()
+    expect(row.locator(".status")).to_have_text(re.compile("PENDING|RUNNING"))
+    page.screenshot(path=str(tmp_path / "promotions.png"), full_page=True)
+
+    row.get_by_role("link", name="storefront:live").click()  # the keyboard's way in too: a link
+    expect(page).to_have_url(re.compile(f"#/promotions/{promotion}$"))
+    share = page.locator("#traffic .share-text")
+    seen: list[str] = []
+    for expected in ("10%", "40%", "70%"):  # the share moves on the page; it is never reloaded
+        expect(share).to_have_text(expected)
+        seen.append(share.inner_text())
+    assert seen == ["10%", "40%", "70%"]
+    expect(page.locator("h1 .status")).to_have_text("RUNNING")
+    expect(page.locator('.timeline li[data-step="2"]')).to_have_class(re.compile("current"))
+    expect(page.locator(".chart svg")).to_have_attribute("aria-label", re.compile("10%.*40%.*70%"))
+    page.screenshot(path=str(tmp_path / "promotion-running.png"), full_page=True)
+
+    # A move the API refuses: its answer is shown as it said it, and nothing changes.
+    page.get_by_role("button", name="Approve").click()
+    dialog = page.locator("dialog#confirm")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Reason").fill("approve while running")
+    dialog.get_by_role("button", name="Approve").click()
+    refusal = dialog.locator("#confirm-error")
+    expect(refusal).to_contain_text("HTTP 409")
+    expect(refusal).to_contain_text("RUNNING")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+
+    page.get_by_role("button", name="Abort").click()
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Abort").click()  # no reason yet: the dialog asks for one
+    expect(refusal).to_contain_text("Give a reason")
+    dialog.get_by_label("Reason").fill("browser test: stop at 70%")
+    dialog.get_by_role("button", name="Abort").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("h1 .status")).to_have_text("ABORTED")
+    expect(share).to_have_text("0%")
+    history = page.locator("table").last
+    expect(history).to_contain_text("browser test: stop at 70%")
+    expect(page.get_by_role("button", name="Abort")).to_be_disabled()
+    page.screenshot(path=str(tmp_path / "promotion-aborted.png"), full_page=True)
+
+    status = shell.promoter("status", promotion, "--json")
+    assert status.json["status"] == "ABORTED", str(status)
+    assert targets.alias_state("storefront", "live") | {"revision_id": None} == {"version": "1", "weights": {}, "revision_id": None}
+
+
+def test_the_pipelines_page_shows_each_environment_side_by_side(shell, targets, dashboard, browser_page, tmp_path):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    target = targets.function("shopfront", alias="dev")
+    targets.lambdas.create_alias(FunctionName="shopfront", Name="prod", FunctionVersion=target.versions[0])
+    definition = tmp_path / "shop.json"
+    definition.write_text(
+        json.dumps(
+            {
+                "name": "shop",
+                "description": "dev, then prod, of one function",
+                "environments": [
+                    {"name": "dev", "function": "shopfront", "alias": "dev", "strategy": {"type": "all-at-once"}},
+                    {"name": "prod", "function": "shopfront", "alias": "prod", "protected": True},
+                ],
+            }
+        )
+    )
+    applied = shell.promoter("pipeline", "apply", str(definition))
+    assert applied.code == 0, str(applied)
+    promoted = shell.promoter("promote", "shop", "--to", "dev", "--version", "2", "--json")
+    assert promoted.code == 0, str(promoted)
+
+    page.goto(dashboard + "#/pipelines")
+    dev, prod = page.locator('[data-env="dev"]'), page.locator('[data-env="prod"]')
+    expect(dev).to_contain_text("SUCCEEDED")  # the page polls until the promotion into dev has ended
+    expect(dev).to_contain_text("settled: all traffic on version 2")
+    expect(prod).to_contain_text("settled: all traffic on version 1")
+    expect(prod).to_contain_text("(protected)")
+    expect(prod).to_contain_text("no promotion on it yet")
+    sha = targets.lambdas.get_function_configuration(FunctionName="shopfront", Qualifier="2")["CodeSha256"]
+    expect(dev).to_contain_text(sha)
+    page.screenshot(path=str(tmp_path / "pipelines.png"), full_page=True)
