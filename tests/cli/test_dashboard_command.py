@@ -1,0 +1,119 @@
+"""``promoter dashboard`` as a user runs it: the real process in front of the sandbox server serves
+the page and the API's promotions through its signing proxy; and, in process, it opens the browser
+unless --no-open and says so clearly when its port is taken."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import signal
+import socket
+import urllib.request
+
+import pytest
+
+from promoter_cli.dashboard.server import DashboardServer
+from promoter_cli.main import run
+from tests.cli.helpers import COMMAND_LIMIT
+
+
+def _first_line_url(process) -> str:
+    line = process.stdout.readline()
+    match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    assert match, f"no URL in {line!r}"
+    return match.group(0)
+
+
+@pytest.mark.slow
+def test_the_real_command_serves_the_page_and_the_apis_promotions(shell, targets, server):
+    targets.function("dashboard-user")
+    started = shell.promoter("start", "dashboard-user", "live", "--version", "2", "--strategy", "all-at-once", "--json")
+    assert started.code == 0, str(started)
+    promotion = started.json["id"]
+
+    process = shell.promoter_background("dashboard", "--no-open", "--port", "0")
+    try:
+        url = _first_line_url(process)
+        with urllib.request.urlopen(url, timeout=COMMAND_LIMIT) as page:  # noqa: S310 - the loopback URL it printed
+            html = page.read().decode()
+            assert page.status == 200
+            assert "lambda-promoter dashboard" in html
+            assert re.search(r'<meta name="promoter-token" content="[A-Za-z0-9_-]{32,}">', html)
+        with urllib.request.urlopen(url + "static/app.js", timeout=COMMAND_LIMIT) as script:  # noqa: S310
+            assert "X-Promoter-Token" in script.read().decode()
+        with urllib.request.urlopen(url + "api/promotions", timeout=COMMAND_LIMIT) as listed:  # noqa: S310
+            items = json.loads(listed.read())["items"]
+        assert promotion in [item["id"] for item in items]
+        with urllib.request.urlopen(url + f"api/promotions/{promotion}", timeout=COMMAND_LIMIT) as one:  # noqa: S310
+            assert json.loads(one.read())["function"] == "dashboard-user"
+
+        # The same process refuses a foreign Host, and a POST without the page's token.
+        port = int(url.rsplit(":", 1)[1].strip("/"))
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=COMMAND_LIMIT)
+        connection.request("GET", "/api/promotions", headers={"Host": "attacker.example"})
+        assert connection.getresponse().status == 403
+        connection.close()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=COMMAND_LIMIT)
+        connection.request("POST", f"/api/promotions/{promotion}/abort", body=b"{}")
+        refused = connection.getresponse()
+        assert (refused.status, json.loads(refused.read())["error"]) == (403, "TokenRefused")
+        connection.close()
+    finally:
+        process.send_signal(signal.SIGINT)  # Ctrl-C: how a dashboard ends
+        out, err = process.communicate(timeout=COMMAND_LIMIT)
+    assert process.returncode == 0, err
+    assert "dashboard stopped" in out
+
+
+@pytest.fixture
+def no_serving(monkeypatch):
+    """The command runs up to serving, then stops as on Ctrl-C; the URLs it would open are kept."""
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
+
+    def interrupted(self, poll_interval=0.5):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(DashboardServer, "serve_forever", interrupted)
+    return opened
+
+
+def test_it_opens_the_browser_on_its_page(no_serving, capsys):
+    code = run(["dashboard", "--api", "http://127.0.0.1:9", "--port", "0"])
+    out = capsys.readouterr().out
+    assert code == 0
+    (url,) = no_serving
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url)
+    assert f"dashboard on {url} for the API at http://127.0.0.1:9" in out
+
+
+def test_no_open_opens_nothing(no_serving):
+    assert run(["dashboard", "--api", "http://127.0.0.1:9", "--port", "0", "--no-open"]) == 0
+    assert no_serving == []
+
+
+def test_a_taken_port_is_a_usage_error_naming_the_option(no_serving, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        code = run(["dashboard", "--api", "http://127.0.0.1:9", "--port", str(port), "--no-open"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "choose another with --port" in err
+
+
+@pytest.mark.parametrize("port", ["-1", "65536", "http"])
+def test_a_bad_port_is_refused_by_the_parser(port, capsys):
+    assert run(["dashboard", "--api", "http://127.0.0.1:9", "--port", port]) == 2
+    assert "not a port number" in capsys.readouterr().err
+
+
+def test_a_remote_api_without_credentials_is_refused_before_listening(no_serving, monkeypatch, capsys):
+    monkeypatch.setattr("promoter_cli.aws.credentials", lambda profile=None: None)
+    code = run(["dashboard", "--api", "https://abc.execute-api.eu-west-1.amazonaws.com/prod", "--no-open"])
+    assert code == 4
+    assert "no AWS credentials" in capsys.readouterr().err
+    assert no_serving == []
