@@ -17,8 +17,8 @@ import pytest
 from tests.cli.helpers import COMMAND_LIMIT, Shell
 
 CHROMIUM = Path("/usr/bin/chromium")
-# What the Makefile's CI runs Chromium with: no sandbox (root in a container), no GPU, and nothing
-# that reaches the network on its own.
+# Headless, as root in a container (no sandbox), without a GPU, and with nothing that reaches the
+# network on its own.
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -42,7 +42,9 @@ def dashboard_url(process: subprocess.Popen[str]) -> str:
     assert process.stdout is not None
     line = process.stdout.readline()
     match = re.search(r"http://127\.0\.0\.1:\d+/", line)
-    assert match, f"no URL in the dashboard's first line: {line!r}; stderr: {process.stderr.read() if process.stderr else ''}"
+    assert match, (
+        f"no URL in the dashboard's first line: {line!r}; stderr: {process.stderr.read() if process.stderr else ''}"
+    )
     return match.group(0)
 
 
@@ -58,10 +60,10 @@ def dashboard(shell: Shell) -> Iterator[str]:
 
 @pytest.fixture
 def browser_page(tmp_path: Path) -> Iterator[Any]:
-    sync_api = pytest.importorskip(
-        "playwright.sync_api",
-        reason="Playwright for Python is not installed: pip install playwright (pinned in requirements-dev.txt)",
-    )
+    try:  # Chromium is the one thing that may be missing (the apt package); Playwright is a pinned dev dependency
+        from playwright import sync_api
+    except ImportError:
+        pytest.fail("Playwright for Python is not installed: make venv (requirements-dev.txt pins playwright)")
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"),  # a fresh user-data-dir
@@ -89,8 +91,13 @@ def test_the_dashboard_follows_a_promotion_and_aborts_it(shell, targets, dashboa
 
     page = browser_page
     targets.function("storefront")
+    targets.alarm("storefront-errors", "storefront", state="OK")
+    targets.hook("storefront-smoke", passed=True)
     # At the sandbox's time scale of 50, the bakes last 2 s, 2 s and 100 s: the last step waits for the abort.
-    promotion = start(shell, "storefront", "live", "--version", "2", "--steps", "0.1:100,0.4:100,0.7:5000")
+    promotion = start(
+        shell, "storefront", "live", "--version", "2", "--steps", "0.1:100,0.4:100,0.7:5000",
+        "--alarm", "storefront-errors", "--pre-traffic", "storefront-smoke", "--reason", "checkout rounding fix",
+    )  # fmt: skip
 
     page.goto(dashboard + "#/promotions")
     row = page.locator(f'tr[data-promotion="{promotion}"]')
@@ -109,11 +116,26 @@ def test_the_dashboard_follows_a_promotion_and_aborts_it(shell, targets, dashboa
     expect(page.locator("h1 .status")).to_have_text("RUNNING")
     expect(page.locator('.timeline li[data-step="2"]')).to_have_class(re.compile("current"))
     expect(page.locator(".chart svg")).to_have_attribute("aria-label", re.compile("10%.*40%.*70%"))
+    pre_traffic = page.locator('table[data-section="hooks"] tr[data-hook="pre_traffic"]')
+    expect(pre_traffic).to_contain_text("storefront-smoke")
+    expect(pre_traffic).to_contain_text("passed")
+    expect(page.locator('table[data-section="alarms"]')).to_contain_text("storefront-errors")
+    expect(page.locator(".facts", has_text="Last gate check")).to_contain_text("step 2: gates passed")
     page.screenshot(path=str(tmp_path / "promotion-running.png"), full_page=True)
+
+    # From the keyboard: Enter on a button opens the dialog with the reason focused; Escape closes it
+    # and gives focus back to the button (the page redraws meanwhile).
+    page.get_by_role("button", name="Pause").focus()
+    page.keyboard.press("Enter")
+    dialog = page.locator("dialog#confirm")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Reason")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.get_by_role("button", name="Pause")).to_be_focused()
 
     # A move the API refuses: its answer is shown as it said it, and nothing changes.
     page.get_by_role("button", name="Approve").click()
-    dialog = page.locator("dialog#confirm")
     expect(dialog).to_be_visible()
     dialog.get_by_label("Reason").fill("approve while running")
     dialog.get_by_role("button", name="Approve").click()
@@ -132,14 +154,18 @@ def test_the_dashboard_follows_a_promotion_and_aborts_it(shell, targets, dashboa
     expect(dialog).to_be_hidden()
     expect(page.locator("h1 .status")).to_have_text("ABORTED")
     expect(share).to_have_text("0%")
-    history = page.locator("table").last
+    history = page.locator('table[data-section="history"]')
     expect(history).to_contain_text("browser test: stop at 70%")
     expect(page.get_by_role("button", name="Abort")).to_be_disabled()
     page.screenshot(path=str(tmp_path / "promotion-aborted.png"), full_page=True)
 
     status = shell.promoter("status", promotion, "--json")
     assert status.json["status"] == "ABORTED", str(status)
-    assert targets.alias_state("storefront", "live") | {"revision_id": None} == {"version": "1", "weights": {}, "revision_id": None}
+    assert targets.alias_state("storefront", "live") | {"revision_id": None} == {
+        "version": "1",
+        "weights": {},
+        "revision_id": None,
+    }
 
 
 def test_the_pipelines_page_shows_each_environment_side_by_side(shell, targets, dashboard, browser_page, tmp_path):

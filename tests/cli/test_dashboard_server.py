@@ -40,7 +40,13 @@ class Dashboard:
         self.stub = stub
 
     def call(
-        self, method: str, path: str, *, host: str | None = None, body: Any = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        host: str | None = None,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> Answer:
         connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
         try:

@@ -231,7 +231,8 @@ function stepsTimeline(p) {
     const label = `Step ${step.index + 1}: ${percent(step.weight)} to the candidate, bake ${duration(step.bake_seconds)}`;
     const parts = [el("strong", { text: label })];
     if (done) {
-      parts.push(` — done ${clock(step.ended_at)}`);
+      const checked = latestEvent(p, (e) => e.type === "checked" && e.message.startsWith(`step ${step.index + 1}:`));
+      parts.push(` — done ${clock(checked ? checked.at : step.ended_at)}`);
     } else if (current && shift) {
       const baked = Math.min(step.bake_seconds, (now - Date.parse(shift.at)) / 1000);
       const state = p.status === "PAUSED" ? "paused" : "baking";
@@ -309,7 +310,7 @@ function gatesSection(p) {
       el("dt", { text: "INSUFFICIENT_DATA" }), el("dd", { text: p.insufficient_data === "pass" ? "passes" : "fails the gate" }),
       el("dt", { text: "Approval" }), el("dd", { text: p.approval ? (p.approval_by_other ? "required, by someone else" : "required") : "not required" }),
       el("dt", { text: "Last gate check" }), el("dd", { text: check ? `${clock(check.at)}: ${check.message}` : "none yet" })),
-    rows.length ? el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Alarm" }), el("th", { text: "State" }))),
+    rows.length ? el("table", { "data-section": "alarms" }, el("thead", {}, el("tr", {}, el("th", { text: "Alarm" }), el("th", { text: "State" }))),
       el("tbody", {}, rows)) : null,
   ];
 }
@@ -321,17 +322,17 @@ function hooksSection(p) {
     const fn = hooks[phase];
     let result = fn ? "not run yet" : "—";
     if (ran) result = /: passed$/.test(ran.message) ? `passed (${clock(ran.at)})` : `failed: ${ran.message}`;
-    return el("tr", {}, el("td", { text: `${phase} (${when})` }), el("td", { class: "mono", text: fn || "none" }),
+    return el("tr", { "data-hook": phase }, el("td", { text: `${phase} (${when})` }), el("td", { class: "mono", text: fn || "none" }),
       el("td", { text: result }));
   });
-  return [el("h2", { text: "Hooks" }), el("table", {},
+  return [el("h2", { text: "Hooks" }), el("table", { "data-section": "hooks" },
     el("thead", {}, el("tr", {}, ["Phase", "Function", "Result"].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, rows))];
 }
 
 function eventsSection(p) {
   const events = p.events || [];
-  return [el("h2", { text: `History (${events.length} events)` }), el("table", {},
+  return [el("h2", { text: `History (${events.length} events)` }), el("table", { "data-section": "history" },
     el("thead", {}, el("tr", {}, ["Time", "Actor", "Event", "Status", "Share", "Message"].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, events.map((e) => el("tr", {},
       el("td", { text: clock(e.at) }), el("td", { class: "mono", text: e.actor }), el("td", { text: e.type }),
