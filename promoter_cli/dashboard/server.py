@@ -7,6 +7,7 @@ credentials, it refuses:
 
 - a ``Host`` that is not this server's loopback address and port: a page of another site whose name
   an attacker makes resolve to 127.0.0.1 (DNS rebinding) would otherwise be same-origin with it;
+- an ``/api`` request that the browser says comes from another site (``Sec-Fetch-Site``);
 - a POST without this run's token in ``X-Promoter-Token`` (the page carries it in a ``<meta>``; another
   origin cannot read the page, and a custom header cannot be sent cross-origin without a CORS
   preflight, which this server never grants), or with an ``Origin`` that is not its own (CSRF);
@@ -133,6 +134,15 @@ class DashboardHandler(BaseHTTPRequestHandler):
         )
         return False
 
+    def _same_site(self) -> bool:
+        """A browser says where a request comes from (Sec-Fetch-Site): another site's page gets no answer
+        from /api, not even a read (its body could not be read across origins, but why serve it)."""
+        site = self.headers.get("Sec-Fetch-Site")
+        if site is None or site in ("same-origin", "none"):
+            return True
+        self._refuse(403, "CrossSiteRefused", f"a request from another site (Sec-Fetch-Site: {site}) is refused")
+        return False
+
     def _post_allowed(self) -> bool:
         origin = self.headers.get("Origin")
         if origin is not None and origin not in self.server.allowed_origins():
@@ -159,7 +169,8 @@ class DashboardHandler(BaseHTTPRequestHandler):
         elif path.startswith("/static/"):
             self._asset(path.removeprefix("/static/"))
         elif forwardable(READ_PATH, path):
-            self._forward("GET", path, query, None)
+            if self._same_site():
+                self._forward("GET", path, query, None)
         elif path.startswith("/api/"):
             self._refuse(404, "NotFound", f"the dashboard reads only /api/{{{','.join(READABLE)}}}/...", field="path")
         else:
@@ -168,7 +179,7 @@ class DashboardHandler(BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
     def do_POST(self) -> None:
-        if not self._host_allowed() or not self._post_allowed():
+        if not self._host_allowed() or not self._same_site() or not self._post_allowed():
             return
         path, _, query = self.path.partition("?")
         if not forwardable(SIGNAL_PATH, path):

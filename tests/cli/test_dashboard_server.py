@@ -243,3 +243,16 @@ def test_the_assets_ship_in_the_package():
     page = assets["index.html"].decode()
     assert "http://" not in page and "https://" not in page  # no CDN: everything from this server
     assert "https://" not in assets["app.js"].decode()
+
+
+@pytest.mark.parametrize("site", ["cross-site", "same-site"])
+def test_an_api_request_the_browser_says_comes_from_another_site_is_refused(dashboard, site):
+    dashboard.stub.answer((200, {"items": [], "next_token": None}))
+    read = dashboard.call("GET", "/api/promotions", headers={"Sec-Fetch-Site": site})
+    signal = dashboard.post("/api/promotions/p-1/abort", {"reason": "x"}, **{"Sec-Fetch-Site": site})
+    for answer in (read, signal):
+        assert answer.status == 403
+        assert answer.json["error"] == "CrossSiteRefused"
+    assert dashboard.stub.requests == []
+    same = dashboard.call("GET", "/api/promotions", headers={"Sec-Fetch-Site": "same-origin"})
+    assert same.status == 200

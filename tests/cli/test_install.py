@@ -1,5 +1,6 @@
 """A new user's install: `pip install .` into a clean virtualenv gives a working `promoter`, with its
-dependencies, and puts no other top-level package (not the layer's `promoter`, not `sandbox`) there."""
+dependencies and the dashboard's page, and puts no other top-level package (not the layer's
+`promoter`, not `sandbox`) there."""
 
 import json
 import subprocess
@@ -45,12 +46,15 @@ def test_pip_install_in_a_clean_venv_gives_a_working_promoter(tmp_path, server):
         "import importlib.metadata as m, importlib.util as u, json; d = m.distribution('lambda-promoter'); "
         "print(json.dumps({'top': sorted({f.parts[0] for f in d.files if f.suffix == '.py'}), "
         "'requires': sorted(r.split('>')[0].split('<')[0].split('=')[0] for r in d.requires), "
+        "'page': sorted(f.name for f in d.files if f.parent.as_posix() == 'promoter_cli/dashboard/static' "
+        "and f.suffix != '.py'), "
         f"'found': {{n: u.find_spec(n) is not None for n in {names!r}}}}}))"
     )
     seen = _run([str(python), "-c", probe], tmp_path, env)
     assert seen.returncode == 0, seen.stderr
     facts = json.loads(seen.stdout)
     assert facts["top"] == ["promoter_cli"]
+    assert facts["page"] == ["app.js", "index.html", "style.css"]  # promoter dashboard's page, as package data
     assert facts["requires"] == ["PyYAML", "boto3", "botocore", "jmespath", "rich"]
     assert facts["found"] == {
         "promoter": False, "sandbox": False, "boto3": True, "rich": True, "jmespath": True, "yaml": True,

@@ -512,6 +512,7 @@ async function refresh() {
     freshness.classList.remove("error");
   } catch (failure) {
     if (current !== view) return;
+    if (!freshness.classList.contains("error")) announce(`The page is not updating: ${failure.message}`);
     freshness.textContent = `not updated: ${failure.message}`;
     freshness.classList.add("error");
     if (!document.getElementById("main").dataset.drawn) {
