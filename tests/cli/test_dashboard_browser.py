@@ -93,9 +93,10 @@ def test_the_dashboard_follows_a_promotion_and_aborts_it(shell, targets, dashboa
     targets.function("storefront")
     targets.alarm("storefront-errors", "storefront", state="OK")
     targets.hook("storefront-smoke", passed=True)
-    # At the sandbox's time scale of 50, the bakes last 2 s, 2 s and 100 s: the last step waits for the abort.
+    # At the sandbox's time scale of 50 the bakes last 5 s, 5 s and 400 s (the page polls every 2 s):
+    # the last step waits for the abort.
     promotion = start(
-        shell, "storefront", "live", "--version", "2", "--steps", "0.1:100,0.4:100,0.7:5000",
+        shell, "storefront", "live", "--version", "2", "--steps", "0.1:250,0.4:250,0.7:20000",
         "--alarm", "storefront-errors", "--pre-traffic", "storefront-smoke", "--reason", "checkout rounding fix",
     )  # fmt: skip
 
@@ -108,11 +109,18 @@ def test_the_dashboard_follows_a_promotion_and_aborts_it(shell, targets, dashboa
     row.get_by_role("link", name="storefront:live").click()  # the keyboard's way in too: a link
     expect(page).to_have_url(re.compile(f"#/promotions/{promotion}$"))
     share = page.locator("#traffic .share-text")
-    seen: list[str] = []
-    for expected in ("10%", "40%", "70%"):  # the share moves on the page; it is never reloaded
-        expect(share).to_have_text(expected)
+    page.evaluate("window.loadedOnce = true")  # gone if the page were reloaded
+    seen = [share.inner_text()]
+    while seen[-1] != "70%":  # each share the page shows as the promotion moves, without a reload
+        page.wait_for_function(  # the page redraws the node: look it up each time
+            "before => document.querySelector('#traffic .share-text')?.textContent !== before", arg=seen[-1]
+        )
         seen.append(share.inner_text())
-    assert seen == ["10%", "40%", "70%"]
+    moved = [value for value in seen if value != "0%"]
+    assert moved[0] in ("10%", "40%") and moved[-1] == "70%" and len(moved) >= 2, seen  # it showed the shares rise
+    assert all(float(a[:-1]) < float(b[:-1]) for a, b in zip(moved, moved[1:], strict=False)), seen
+    assert page.evaluate("window.loadedOnce") is True
+    print(f"shares the page showed: {seen}")
     expect(page.locator("h1 .status")).to_have_text("RUNNING")
     expect(page.locator('.timeline li[data-step="2"]')).to_have_class(re.compile("current"))
     expect(page.locator(".chart svg")).to_have_attribute("aria-label", re.compile("10%.*40%.*70%"))
