@@ -72,14 +72,30 @@ class Shell:
     def promoter(self, *args: str, env: dict[str, str] | None = None) -> Run:
         return self.run([*promoter_command(), *args], env=env)
 
-    def promoter_background(self, *args: str) -> subprocess.Popen[str]:
+    def promoter_background(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         return subprocess.Popen(
             [*promoter_command(), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=self.env,
+            env=env or self.env,
         )
+
+
+INVOKE_API = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}]}
+)
+
+
+def iam_user_env(shell: Shell, name: str, iam: Any) -> tuple[dict[str, str], str]:
+    """A sandbox IAM user allowed to call the API, and a terminal signed in as it (its keys in the
+    environment). The sandbox's API Gateway verifies its signatures and records its ARN as the actor."""
+    user = iam.create_user(UserName=name)["User"]
+    iam.put_user_policy(UserName=name, PolicyName="invoke-api", PolicyDocument=INVOKE_API)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    env = shell.env | {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+    env.pop("AWS_SESSION_TOKEN", None)  # long-term user keys have none
+    return env, str(user["Arn"])
 
 
 def handler_zip(path: Path, source: str) -> Path:

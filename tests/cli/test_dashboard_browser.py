@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cli.helpers import COMMAND_LIMIT, Shell
+from sandbox.fixtures.targets import Targets
+from tests.cli.helpers import COMMAND_LIMIT, Shell, iam_user_env
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless, as root in a container (no sandbox), without a GPU, and with nothing that reaches the
@@ -48,11 +51,19 @@ def dashboard_url(process: subprocess.Popen[str]) -> str:
     return match.group(0)
 
 
+@dataclass
+class Dashboard:
+    url: str
+    actor: str  # the IAM user whose keys it signs with
+
+
 @pytest.fixture
-def dashboard(shell: Shell) -> Iterator[str]:
-    process = shell.promoter_background("dashboard", "--no-open", "--port", "0")
+def dashboard(shell: Shell, targets: Targets) -> Iterator[Dashboard]:
+    """``promoter dashboard`` run by a sandbox IAM user: the API verifies its signatures."""
+    env, actor = iam_user_env(shell, f"operator-{uuid.uuid4().hex[:8]}", targets.iam)
+    process = shell.promoter_background("dashboard", "--no-open", "--port", "0", env=env)
     try:
-        yield dashboard_url(process)
+        yield Dashboard(dashboard_url(process), actor)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -100,7 +111,7 @@ def test_the_dashboard_follows_a_promotion_and_aborts_it(shell, targets, dashboa
         "--alarm", "storefront-errors", "--pre-traffic", "storefront-smoke", "--reason", "checkout rounding fix",
     )  # fmt: skip
 
-    page.goto(dashboard + "#/promotions")
+    page.goto(dashboard.url + "#/promotions")
     row = page.locator(f'tr[data-promotion="{promotion}"]')
     expect(row).to_be_visible()
     expect(row.locator(".status")).to_have_text(re.compile("PENDING|RUNNING"))
@@ -163,7 +174,8 @@ def test_the_dashboard_follows_a_promotion_and_aborts_it(shell, targets, dashboa
     expect(page.locator("h1 .status")).to_have_text("ABORTED")
     expect(share).to_have_text("0%")
     history = page.locator('table[data-section="history"]')
-    expect(history).to_contain_text("browser test: stop at 70%")
+    abort_event = history.locator("tr", has_text="browser test: stop at 70%").first
+    expect(abort_event).to_contain_text(dashboard.actor)  # signed with the user's keys, verified by the API
     expect(page.get_by_role("button", name="Abort")).to_be_disabled()
     page.screenshot(path=str(tmp_path / "promotion-aborted.png"), full_page=True)
 
@@ -200,7 +212,7 @@ def test_the_pipelines_page_shows_each_environment_side_by_side(shell, targets, 
     promoted = shell.promoter("promote", "shop", "--to", "dev", "--version", "2", "--json")
     assert promoted.code == 0, str(promoted)
 
-    page.goto(dashboard + "#/pipelines")
+    page.goto(dashboard.url + "#/pipelines")
     dev, prod = page.locator('[data-env="dev"]'), page.locator('[data-env="prod"]')
     expect(dev).to_contain_text("SUCCEEDED")  # the page polls until the promotion into dev has ended
     expect(dev).to_contain_text("settled: all traffic on version 2")

@@ -13,9 +13,10 @@ import urllib.request
 
 import pytest
 
-from promoter_cli.dashboard.server import DashboardServer
+from promoter_cli.dashboard.server import TOKEN_HEADER, DashboardServer
 from promoter_cli.main import run
-from tests.cli.helpers import COMMAND_LIMIT
+from sandbox.server.api_gateway import SIGNATURE_MISMATCH
+from tests.cli.helpers import COMMAND_LIMIT, iam_user_env
 
 
 def _first_line_url(process) -> str:
@@ -28,18 +29,22 @@ def _first_line_url(process) -> str:
 @pytest.mark.slow
 def test_the_real_command_serves_the_page_and_the_apis_promotions(shell, targets, server):
     targets.function("dashboard-user")
-    started = shell.promoter("start", "dashboard-user", "live", "--version", "2", "--strategy", "all-at-once", "--json")
+    started = shell.promoter(
+        "start", "dashboard-user", "live", "--version", "2", "--steps", "0.5:50000", "--json"
+    )  # a bake of 1,000 s at the sandbox's time scale: live until the abort below
     assert started.code == 0, str(started)
     promotion = started.json["id"]
+    env, actor = iam_user_env(shell, "dashboard-user-operator", targets.iam)
 
-    process = shell.promoter_background("dashboard", "--no-open", "--port", "0")
+    process = shell.promoter_background("dashboard", "--no-open", "--port", "0", env=env)
     try:
         url = _first_line_url(process)
         with urllib.request.urlopen(url, timeout=COMMAND_LIMIT) as page:  # noqa: S310 - the loopback URL it printed
             html = page.read().decode()
             assert page.status == 200
             assert "lambda-promoter dashboard" in html
-            assert re.search(r'<meta name="promoter-token" content="[A-Za-z0-9_-]{32,}">', html)
+        token = re.search(r'<meta name="promoter-token" content="([A-Za-z0-9_-]{32,})">', html)
+        assert token, html
         with urllib.request.urlopen(url + "static/app.js", timeout=COMMAND_LIMIT) as script:  # noqa: S310
             assert "X-Promoter-Token" in script.read().decode()
         with urllib.request.urlopen(url + "api/promotions", timeout=COMMAND_LIMIT) as listed:  # noqa: S310
@@ -48,22 +53,49 @@ def test_the_real_command_serves_the_page_and_the_apis_promotions(shell, targets
         with urllib.request.urlopen(url + f"api/promotions/{promotion}", timeout=COMMAND_LIMIT) as one:  # noqa: S310
             assert json.loads(one.read())["function"] == "dashboard-user"
 
-        # The same process refuses a foreign Host, and a POST without the page's token.
         port = int(url.rsplit(":", 1)[1].strip("/"))
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=COMMAND_LIMIT)
-        connection.request("GET", "/api/promotions", headers={"Host": "attacker.example"})
-        assert connection.getresponse().status == 403
-        connection.close()
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=COMMAND_LIMIT)
-        connection.request("POST", f"/api/promotions/{promotion}/abort", body=b"{}")
-        refused = connection.getresponse()
-        assert (refused.status, json.loads(refused.read())["error"]) == (403, "TokenRefused")
-        connection.close()
+        # The same process refuses a foreign Host, and a POST without the page's token.
+        assert _call(port, "GET", "/api/promotions", {"Host": "attacker.example"})[0] == 403
+        assert _call(port, "POST", f"/api/promotions/{promotion}/abort", {}, b"{}") == (403, "TokenRefused")
+        # With it, the signal reaches the API signed with the user's keys: the API records the user.
+        aborted = _call(port, "POST", f"/api/promotions/{promotion}/abort", {TOKEN_HEADER: token.group(1)},
+                        json.dumps({"reason": "from the dashboard"}).encode())  # fmt: skip
+        assert aborted[0] == 202, aborted
     finally:
         process.send_signal(signal.SIGINT)  # Ctrl-C: how a dashboard ends
         out, err = process.communicate(timeout=COMMAND_LIMIT)
     assert process.returncode == 0, err
     assert "dashboard stopped" in out
+    record = shell.promoter("status", promotion, "--json").json
+    (abort,) = [event for event in record["events"] if event["type"] == "abort"]
+    assert (abort["actor"], abort["message"]) == (actor, "from the dashboard")
+
+
+@pytest.mark.slow
+def test_a_signature_the_api_refuses_reaches_the_page_as_the_apis_403(shell, targets):
+    env, _ = iam_user_env(shell, "dashboard-forger", targets.iam)
+    env["AWS_SECRET_ACCESS_KEY"] = "not-the-users-secret"
+    process = shell.promoter_background("dashboard", "--no-open", "--port", "0", env=env)
+    try:
+        port = int(_first_line_url(process).rsplit(":", 1)[1].strip("/"))
+        status, error = _call(port, "GET", "/api/promotions", {})
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=COMMAND_LIMIT)
+    assert status == 403
+    assert error == SIGNATURE_MISMATCH  # API Gateway's own answer, passed through as it came
+
+
+def _call(port: int, method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> tuple[int, str]:
+    """One request to the dashboard; its status and the error name (else the message) of a JSON body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=COMMAND_LIMIT)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        answer = json.loads(response.read() or b"null")
+        return response.status, str((answer.get("error") or answer.get("message")) if isinstance(answer, dict) else "")
+    finally:
+        connection.close()
 
 
 @pytest.fixture
