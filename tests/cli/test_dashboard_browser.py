@@ -112,7 +112,7 @@ def test_the_dashboard_follows_a_promotion_and_aborts_it(shell, targets, dashboa
     )  # fmt: skip
 
     page.goto(dashboard.url + "#/promotions")
-    row = page.locator(f'tr[data-promotion="{promotion}"]')
+    row = page.locator(f'[data-section="live"] tr[data-promotion="{promotion}"]')
     expect(row).to_be_visible()
     expect(row.locator(".status")).to_have_text(re.compile("PENDING|RUNNING"))
     page.screenshot(path=str(tmp_path / "promotions.png"), full_page=True)
@@ -178,6 +178,13 @@ def test_the_dashboard_follows_a_promotion_and_aborts_it(shell, targets, dashboa
     expect(abort_event).to_contain_text(dashboard.actor)  # signed with the user's keys, verified by the API
     expect(page.get_by_role("button", name="Abort")).to_be_disabled()
     page.screenshot(path=str(tmp_path / "promotion-aborted.png"), full_page=True)
+
+    page.get_by_role("link", name="All promotions").click()  # ended: no longer live, first of the recent
+    recent = page.locator('[data-section="recent"] tbody tr').first
+    expect(recent).to_have_attribute("data-promotion", promotion)
+    expect(recent.locator(".status")).to_have_text("ABORTED")
+    expect(page.locator(f'[data-section="live"] tr[data-promotion="{promotion}"]')).to_have_count(0)
+    page.screenshot(path=str(tmp_path / "promotions-after.png"), full_page=True)
 
     status = shell.promoter("status", promotion, "--json")
     assert status.json["status"] == "ABORTED", str(status)

@@ -200,9 +200,9 @@ function promotionRows(list) {
   });
 }
 
-function promotionTable(caption, list, empty) {
-  if (!list.length) return el("p", { class: "muted", text: empty });
-  return el("table", {},
+function promotionTable(section, caption, list, empty) {
+  if (!list.length) return el("p", { class: "muted", "data-section": section, text: empty });
+  return el("table", { "data-section": section },
     el("caption", { class: "visually-hidden", text: caption }),
     el("thead", {}, el("tr", {}, ["Target", "Status", "Candidate's traffic share", "Step", "Started by, when",
       "Running time"].map((h) => el("th", { scope: "col", text: h })))),
@@ -213,9 +213,9 @@ function drawPromotions(data) {
   return [
     el("h1", { text: "Promotions" }),
     el("h2", { text: `Live (${data.live.length})` }),
-    promotionTable("Live promotions", data.live, "No promotion is live."),
+    promotionTable("live", "Live promotions", data.live, "No promotion is live."),
     el("h2", { text: "Recent" }),
-    promotionTable("Recent promotions, newest first", data.recent, "No promotion has ended yet."),
+    promotionTable("recent", "Recent promotions, newest first", data.recent, "No promotion has ended yet."),
     data.more ? el("p", { class: "muted", text: "Showing the 50 newest; `promoter list` pages through the rest." }) : null,
   ];
 }
