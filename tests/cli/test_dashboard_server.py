@@ -256,3 +256,16 @@ def test_an_api_request_the_browser_says_comes_from_another_site_is_refused(dash
     assert dashboard.stub.requests == []
     same = dashboard.call("GET", "/api/promotions", headers={"Sec-Fetch-Site": "same-origin"})
     assert same.status == 200
+
+
+def test_forward_retries_a_throttled_signal_with_one_idempotency_key_and_returns_what_the_api_said():
+    with stub_api() as stub:
+        client = ApiClient(stub.url, credentials=StaticCredentials(KEYS), region="us-east-1", sleep=lambda _: None)
+        stub.answer((429, {"message": "Too Many Requests"}), (202, {"id": "p-1", "status": "RUNNING"}))
+        accepted = client.forward("POST", "/promotions/p-1/pause", body={"reason": "look first"})
+        tries, keys = len(stub.requests), {sent["headers"]["Idempotency-Key"] for sent in stub.requests}
+        stub.answer((409, {"error": "InvalidTransition", "message": "cannot pause a PAUSED promotion"}))
+        refused = client.forward("POST", "/promotions/p-1/pause", body={"reason": "again"})
+    assert (accepted.status, accepted.body) == (202, {"id": "p-1", "status": "RUNNING"})
+    assert (tries, len(keys)) == (2, 1)  # both tries of the first signal carried the same key: a retry cannot act twice
+    assert (refused.status, refused.body["message"]) == (409, "cannot pause a PAUSED promotion")  # not raised
