@@ -164,6 +164,17 @@ def test_the_dashboard_follows_a_promotion_and_aborts_it(shell, targets, dashboa
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
 
+    # Pause, then resume: each confirmed with a reason, each seen on the page as the workflow takes it.
+    for button, status in (("Pause", "PAUSED"), ("Resume", "RUNNING")):
+        page.get_by_role("button", name=button).click()
+        dialog.get_by_label("Reason").fill(f"browser test: {button.lower()}")
+        dialog.get_by_role("button", name=button).click()
+        expect(dialog).to_be_hidden()
+        expect(page.locator("h1 .status")).to_have_text(status)
+        expect(page.locator('.timeline li[data-step="2"]')).to_contain_text(
+            "paused" if status == "PAUSED" else "baking"
+        )
+
     page.get_by_role("button", name="Abort").click()
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Abort").click()  # no reason yet: the dialog asks for one

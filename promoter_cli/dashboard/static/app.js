@@ -227,14 +227,15 @@ function stepsTimeline(p) {
   return el("ol", { class: "timeline", "aria-label": "Traffic steps" }, (p.steps || []).map((step) => {
     const done = Boolean(step.ended_at);
     const current = !done && step.index === p.current_step && LIVE.has(p.status);
-    const kind = done ? "done" : current ? "current" : "planned";
+    const stopped = !done && !current && Boolean(step.started_at) && !LIVE.has(p.status);
+    const kind = done ? "done" : current ? "current" : stopped ? "stopped" : "planned";
     const label = `Step ${step.index + 1}: ${percent(step.weight)} to the candidate, bake ${duration(step.bake_seconds)}`;
     const parts = [el("strong", { text: label })];
     if (done) {
       const checked = latestEvent(p, (e) => e.type === "checked" && e.message.startsWith(`step ${step.index + 1}:`));
       parts.push(` — done ${clock(checked ? checked.at : step.ended_at)}`);
     } else if (current && shift) {
-      const baked = Math.min(step.bake_seconds, (now - Date.parse(shift.at)) / 1000);
+      const baked = Math.min(step.bake_seconds, bakedSince(p, shift, now));
       const state = p.status === "PAUSED" ? "paused" : "baking";
       parts.push(` — ${state}, about ${duration(baked)} of ${duration(step.bake_seconds)}`);
       if (step.bake_seconds > 0) {
@@ -242,11 +243,26 @@ function stepsTimeline(p) {
           "aria-label": `bake of step ${step.index + 1}` }));
       }
     } else {
-      const stopped = step.started_at && !LIVE.has(p.status);
       parts.push(stopped ? ` — stopped during its bake (${p.status})` : LIVE.has(p.status) ? " — planned" : " — not reached");
     }
     return el("li", { class: kind, "data-step": String(step.index) }, el("span", { class: "visually-hidden", text: `${kind}: ` }), parts);
   }));
+}
+
+// Seconds the current step has baked: from its shift, with the clock stopped between a pause and
+// its resume (a pause stops the bake; resume continues with what remained).
+function bakedSince(p, shift, now) {
+  let baked = 0, runningSince = Date.parse(shift.at);
+  for (const event of (p.events || []).filter((e) => Date.parse(e.at) >= Date.parse(shift.at))) {
+    if (event.type === "paused" && runningSince !== null) {
+      baked += Date.parse(event.at) - runningSince;
+      runningSince = null;
+    } else if (event.type === "resumed" && runningSince === null) {
+      runningSince = Date.parse(event.at);
+    }
+  }
+  if (runningSince !== null) baked += now - runningSince;
+  return Math.max(0, baked / 1000);
 }
 
 // The candidate's share over time, from the history: each shift's weight, back to 0% on a rollback.
@@ -335,7 +351,7 @@ function eventsSection(p) {
   return [el("h2", { text: `History (${events.length} events)` }), el("table", { "data-section": "history" },
     el("thead", {}, el("tr", {}, ["Time", "Actor", "Event", "Status", "Share", "Message"].map((h) => el("th", { scope: "col", text: h })))),
     el("tbody", {}, events.map((e) => el("tr", {},
-      el("td", { text: clock(e.at) }), el("td", { class: "mono", text: e.actor }), el("td", { text: e.type }),
+      el("td", { class: "nowrap", text: clock(e.at) }), el("td", { class: "mono", text: e.actor }), el("td", { text: e.type }),
       el("td", { text: e.status || "" }), el("td", { text: e.weight === null || e.weight === undefined ? "" : percent(e.weight) }),
       el("td", { text: e.message })))))];
 }
