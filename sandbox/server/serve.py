@@ -291,6 +291,7 @@ Example session, in another terminal (Ctrl-C here stops the sandbox):
   promoter watch <ID>                 # exits 0 on SUCCEEDED
   promoter inventory hello
   promoter list
+  promoter dashboard                  # the same in a browser: http://127.0.0.1:3100/
 
   # to see a rollback: start another promotion, then during its bake
   aws $E cloudwatch set-alarm-state --alarm-name hello-errors --state-value ALARM --state-reason test
