@@ -190,7 +190,11 @@ class DashboardHandler(BaseHTTPRequestHandler):
                 field="path",
             )
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = (self.headers.get("Content-Length") or "0").strip()
+        if not declared.isdigit():
+            self._refuse(400, "InvalidRequest", f"Content-Length {declared!r} is not a number", field="Content-Length")
+            return
+        length = int(declared)
         if length > MAX_BODY:
             self._refuse(413, "BodyTooLarge", f"body over {MAX_BODY} bytes", field="body")
             return

@@ -16,7 +16,7 @@ import pytest
 
 from promoter_cli.aws import Credentials, StaticCredentials
 from promoter_cli.client import ApiClient
-from promoter_cli.dashboard.server import TOKEN_HEADER, DashboardServer, static_files
+from promoter_cli.dashboard.server import MAX_BODY, TOKEN_HEADER, DashboardServer, static_files
 from tests.cli.stub import StubApi, stub_api
 
 KEYS = Credentials("AKIADASHBOARDTEST01", "dashboard-secret-key-never-shown", "dashboard-session-token")
@@ -269,3 +269,10 @@ def test_forward_retries_a_throttled_signal_with_one_idempotency_key_and_returns
     assert (accepted.status, accepted.body) == (202, {"id": "p-1", "status": "RUNNING"})
     assert (tries, len(keys)) == (2, 1)  # both tries of the first signal carried the same key: a retry cannot act twice
     assert (refused.status, refused.body["message"]) == (409, "cannot pause a PAUSED promotion")  # not raised
+
+
+def test_a_body_over_the_limit_is_a_413_naming_the_body_and_is_not_forwarded(dashboard):
+    answer = dashboard.post("/api/promotions/p-1/abort", {"reason": "x" * (MAX_BODY + 1)})
+    assert answer.status == 413
+    assert answer.json["field"] == "body"
+    assert dashboard.stub.requests == []
