@@ -239,4 +239,11 @@ def test_the_pipelines_page_shows_each_environment_side_by_side(shell, targets, 
     expect(prod).to_contain_text("no promotion on it yet")
     sha = targets.lambdas.get_function_configuration(FunctionName="shopfront", Qualifier="2")["CodeSha256"]
     expect(dev).to_contain_text(sha)
+    expect(dev.locator("dd", has_text="DRIFT")).to_have_count(0)
     page.screenshot(path=str(tmp_path / "pipelines.png"), full_page=True)
+
+    # Someone moves dev's alias outside lambda-promoter: the page shows the drift on its next poll.
+    targets.lambdas.update_alias(FunctionName="shopfront", Name="dev", FunctionVersion=target.versions[0])
+    expect(dev).to_contain_text("DRIFT: ")
+    expect(dev).to_contain_text("settled: all traffic on version 1")
+    page.screenshot(path=str(tmp_path / "pipelines-drift.png"), full_page=True)
