@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import webbrowser
 from typing import Any
 
 from ..context import Context
-from ..dashboard.server import DEFAULT_PORT, DashboardServer
+from ..dashboard import DEFAULT_PORT
 from ..errors import EXIT_OK, UsageError
 
 
@@ -37,6 +36,10 @@ def register(command: Any) -> None:
 
 
 def dashboard(ctx: Context) -> int:
+    import webbrowser  # here: every other command starts without http.server and webbrowser
+
+    from ..dashboard.server import DashboardServer
+
     client = ctx.client  # the endpoint and credentials are checked now, before anything listens
     try:
         server = DashboardServer(client, port=ctx.args.port)

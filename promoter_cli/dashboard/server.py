@@ -26,9 +26,9 @@ from importlib import resources
 from typing import Any
 
 from ..client import ApiClient, ConnectionFailed
+from . import DEFAULT_PORT
 
 LOOPBACK = "127.0.0.1"  # the only address it listens on
-DEFAULT_PORT = 3100
 TOKEN_HEADER = "X-Promoter-Token"
 TOKEN_PLACEHOLDER = "__PROMOTER_TOKEN__"  # in static/index.html, replaced per run
 MAX_BODY = 64 * 1024  # a signal's body is a reason of at most 1,000 characters

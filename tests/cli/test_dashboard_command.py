@@ -9,12 +9,15 @@ import json
 import re
 import signal
 import socket
+import subprocess
+import sys
 import urllib.request
 
 import pytest
 
 from promoter_cli.dashboard.server import TOKEN_HEADER, DashboardServer
 from promoter_cli.main import run
+from sandbox.server import client_environment
 from sandbox.server.api_gateway import SIGNATURE_MISMATCH
 from tests.cli.helpers import COMMAND_LIMIT, iam_user_env
 
@@ -149,3 +152,12 @@ def test_a_remote_api_without_credentials_is_refused_before_listening(no_serving
     assert code == 4
     assert "no AWS credentials" in capsys.readouterr().err
     assert no_serving == []
+
+
+def test_other_commands_start_without_the_dashboards_server_modules():
+    probe = "import sys, promoter_cli.main; print(sorted({'http.server', 'webbrowser'} & set(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=client_environment(), check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
