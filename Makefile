@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv checkov demo sandbox test test-fast lint typecheck validate build lock bench openapi clean
+.PHONY: venv browser checkov demo sandbox test test-fast lint typecheck validate build lock bench openapi clean
 
 $(STAMP): requirements.txt requirements-dev.txt layers/promoter/requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 
 venv: $(STAMP) $(CHECKOV_STAMP)
 
+## browser: Debian's Chromium and ChromeDriver for the dashboard's browser test (Playwright drives
+##          /usr/bin/chromium; it downloads no browser). Installed as root with apt-get when missing;
+##          without them the browser test is skipped and says why.
+browser:
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "chromium is not installed and cannot be installed here: the browser test will be skipped"; fi
+
 ## checkov: checkov on template.yaml and templates/target-account.yaml (skips and reasons: .checkov.yaml)
 checkov: $(CHECKOV_STAMP)
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml -f templates/target-account.yaml
@@ -41,7 +50,7 @@ sandbox: $(STAMP)
 	$(BIN)/python -m sandbox.server $(SANDBOX_ARGS)
 
 ## test: the whole suite (unit, workflow on the sandbox, contract)
-test: $(STAMP) $(CHECKOV_STAMP)
+test: $(STAMP) $(CHECKOV_STAMP) browser
 	$(BIN)/python -m pytest -q
 
 ## test-fast: the pure and fake-backed tests (tests/unit without the sandbox), under a minute
