@@ -1,6 +1,6 @@
 """A new user's install: `pip install .` into a clean virtualenv gives a working `promoter`, with its
 dependencies and the dashboard's page, and puts no other top-level package (not the layer's
-`promoter`, not `sandbox`) there."""
+`promoter`, not `sandbox`) there; `pipx install .` puts a working `promoter` on the path."""
 
 import json
 import subprocess
@@ -59,3 +59,28 @@ def test_pip_install_in_a_clean_venv_gives_a_working_promoter(tmp_path, server):
     assert facts["found"] == {
         "promoter": False, "sandbox": False, "boto3": True, "rich": True, "jmespath": True, "yaml": True,
     }  # fmt: skip
+
+
+PIPX = "pipx==1.7.1"  # the installer many users reach for; pinned here, installed into the test's own venv
+
+
+@pytest.mark.slow
+def test_pipx_install_gives_a_promoter_on_the_path_that_reaches_the_api(tmp_path, server):
+    tools = tmp_path / "tools"
+    made = _run([sys.executable, "-m", "venv", str(tools)], tmp_path)
+    assert made.returncode == 0, made.stderr
+    env = {k: v for k, v in client_environment().items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "PIP_NO_INDEX"}}
+    got = _run([str(tools / "bin" / "python"), "-m", "pip", "install", "--quiet", PIPX], tmp_path, env)
+    assert got.returncode == 0, got.stdout + got.stderr
+
+    bin_dir = tmp_path / "bin"
+    env |= {"PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(bin_dir), "PIPX_MAN_DIR": str(tmp_path / "man")}
+    installed = _run([str(tools / "bin" / "pipx"), "install", str(ROOT)], tmp_path, env)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert (bin_dir / "promoter").exists(), installed.stdout
+
+    version = _run([str(bin_dir / "promoter"), "--version"], tmp_path, env)
+    assert version.returncode == 0 and version.stdout.strip() == f"promoter {__version__}", version.stderr
+    listed = _run([str(bin_dir / "promoter"), "list", "--api", server.api_url, "--output", "json"], tmp_path, env)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "items" in json.loads(listed.stdout)
