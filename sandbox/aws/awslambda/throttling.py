@@ -102,7 +102,8 @@ def _too_many_requests() -> tuple[int, dict[str, str], str]:
 
 def limit_control_plane_rates() -> None:
     """Lambda's control-plane requests past the account's rates are refused with 429
-    TooManyRequestsException (the module's docstring); invocations are not counted."""
+    TooManyRequestsException (the module's docstring); invocations are not counted.
+    https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests"""
     from moto.awslambda.responses import LambdaResponse
 
     def call_action(self: Any) -> Any:
