@@ -81,6 +81,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.rollback_latency
 	$(BIN)/python -m bench.api_latency
 	$(BIN)/python -m bench.dashboard_proxy
+	$(BIN)/python -m bench.concurrent_promotions
 	$(BIN)/python -m bench.interleavings --runs 10000
 	$(BIN)/python -m bench.judge
 

@@ -2,6 +2,9 @@
 
 API-Gateway-shaped events go through the real resolver (functions/api's build_app on
 APIGatewayRestResolver) against the sandbox. Each POST starts a real promotion on its own target.
+Lambda's control-plane rates are lifted here: this is the code's own latency, one request at a
+time (bench.concurrent_promotions measures what the rates do to many at once). Prints the AWS
+calls one POST makes, by action.
 
     .venv/bin/python -m bench.api_latency
 """
@@ -10,16 +13,20 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
+from bench.calls import recording
 from bench.import_time import cold_import
 from promoter.api import build_app
 from promoter.service import PromoterService
 from sandbox import Sandbox
+from sandbox.aws.awslambda.throttling import THROTTLE_ENV
 from sandbox.fixtures.targets import Targets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +56,18 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {cuts[49] * 1000:6.1f} ms   p99 {cuts[98] * 1000:6.1f} ms"
 
 
+def calls_of_one_post(app: APIGatewayRestResolver, targets: Targets) -> tuple[list[str], str]:
+    targets.function("counted")
+    body = {"function": "counted", "alias": "live", "version": "2", "strategy": {"type": "all-at-once"}}
+    with recording() as calls:
+        answer = app.resolve(event("start_promotion", body=json.dumps(body)), Context())
+        made = [f"{service}.{action}" for _principal, service, action in calls]
+    assert answer["statusCode"] == 202, answer["body"]
+    return made, json.loads(answer["body"])["id"]
+
+
 def main() -> None:
+    os.environ[THROTTLE_ENV] = "off"
     with Sandbox(time_scale=1000.0) as box:
         targets = Targets(region=box.region)
         app = build_app(APIGatewayRestResolver(enable_validation=True), PromoterService(box.settings))
@@ -70,11 +88,15 @@ def main() -> None:
             answer = app.resolve(request, Context())
             gets.append(time.perf_counter() - began)
             assert answer["statusCode"] == 200, answer["body"]
+        made, counted = calls_of_one_post(app, targets)
+        ids.append(counted)
         for promotion_id in ids:  # let the workflows end before the sandbox does
             box.wait_until_final(promotion_id, timeout=120)
     print(f"in-process API latency over {RUNS} requests each (sandbox AWS, real resolver)")
     print(f"POST /promotions        {percentiles(posts)}")
     print(f"GET  /promotions/{{id}}   {percentiles(gets)}")
+    by_action = ", ".join(f"{action} x{n}" for action, n in Counter(made).items())
+    print(f"AWS calls in one POST /promotions: {len(made)}  ({by_action})")
     layer = str(ROOT / "layers" / "promoter")
     boto3 = cold_import("import boto3", [])
     api = cold_import("import app", [str(ROOT / "functions" / "api"), layer])

@@ -2,7 +2,9 @@
 
 Each figure is the median of fresh interpreter runs, so module caches never help. The layer's
 models build their validators on first use (promoter/model_base.py): the last row adds to the
-workflow's import the models its first task builds, so what deferring moved is counted too.
+workflow's import the models its first task builds, so what deferring moved is counted too, and
+the workflow's import with tracing on (``Tracing: Active``: Powertools' Tracer imports the X-Ray
+SDK and patches botocore), the price of keeping traces.
 
     .venv/bin/python -m bench.import_time
 """
@@ -31,9 +33,15 @@ for model in (CheckInput, Promotion, StepInput):
     model.model_rebuild()"""
 
 
-def cold_import(statement: str, paths: list[str]) -> float:
+# As Lambda sets them with ``Tracing: Active`` (the template's setting): Powertools' Tracer is on.
+TRACING_ON = {"POWERTOOLS_TRACE_DISABLED": "false", "LAMBDA_TASK_ROOT": "/var/task"}
+
+
+def cold_import(statement: str, paths: list[str], tracing: bool = False) -> float:
     code = SNIPPET.format(paths=paths, statement=statement)
     env = {"POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
+    if tracing:
+        env |= TRACING_ON
     samples = [
         float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout)
         for _ in range(RUNS)
@@ -52,6 +60,8 @@ def main() -> None:
     workflow = str(ROOT / "functions" / "workflow")
     seconds = cold_import(FIRST_TASK, [workflow, layer])
     print(f"{'  + first task models':<28}{seconds * 1000:>10.0f}{seconds / baseline:>9.2f}")
+    seconds = cold_import("import app", [workflow, layer], tracing=True)
+    print(f"{'  with X-Ray tracing on':<28}{seconds * 1000:>10.0f}{seconds / baseline:>9.2f}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from promoter.service import PromoterService
 from promoter.settings import Settings
 
 from . import workers
-from .aws.awslambda import versions
+from .aws.awslambda import throttling, versions
 from .clock import CLOCK
 from .deploy import ROOT, deploy
 from .install import install
@@ -45,6 +45,7 @@ def start_local_aws(
     and deploy the template into it; returns the stack's outputs."""
     install(time_scale, function_env)
     versions.ALIAS_WRITES.clear()  # what this sandbox's Lambda saw, not a previous one's
+    throttling.reset()  # full rate buckets and zero counts
     moto.start()
     return deploy(stack_name, region, template_path=template)
 

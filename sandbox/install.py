@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from . import workers
 from .aws import cloudformation, dynamodb, scheduler
-from .aws.awslambda import code, invoke, runtime, versions
+from .aws.awslambda import code, invoke, runtime, throttling, versions
 from .aws.cloudwatch import alarms, percentiles
 from .aws.events import delivery
 from .aws.iam import policy
@@ -52,6 +52,7 @@ PATCHES: tuple[Patch, ...] = (
     code.serve_code_locations,
     code.image_digests_as_code_sha,
     code.refuse_oversized_zip_uploads,
+    throttling.limit_control_plane_rates,
     # EventBridge
     delivery.deliver_to_targets,
     delivery.refuse_reserved_sources,

@@ -147,14 +147,20 @@ class FakeStore(_Fake):
         size = len(promotion.record_document().encode())  # the record item; events are items of their own
         self.history.setdefault(promotion.id, []).append(Written(promotion.status.value, size, before, sequence))
 
-    def create(self, promotion: Promotion) -> None:
+    def create(self, promotion: Promotion, lock: str | None = None) -> tuple[Promotion, int]:
         self._before("create")
         if promotion.id in self.docs:
             raise RecordConflict(f"promotion {promotion.id} exists")
+        holder = self.locks.get(lock) if lock else None
+        if holder is not None:
+            raise TargetBusy(f"{lock} is busy with promotion {holder}", field="alias", active_promotion=holder)
+        if lock:
+            self.locks[lock] = promotion.id
         self._land(promotion, 1)
         for alarm in promotion.alarms:
             self.watches.setdefault(alarm, set()).add(promotion.id)
         self._after("create")
+        return Promotion.model_validate_json(self.docs[promotion.id][0]), 1
 
     def get_with_rev(self, promotion_id: str) -> tuple[Promotion, int]:
         self._before("get_with_rev")

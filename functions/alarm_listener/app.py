@@ -3,7 +3,7 @@
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from promoter.models import AlarmStateChangeEvent
+from promoter.alarm_event import AlarmStateChangeEvent
 from promoter.observability import keys_of, logger, tracer, unbind
 from promoter.runtime import service
 

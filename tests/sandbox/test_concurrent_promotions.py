@@ -4,12 +4,15 @@ invocations had environments of their own, some lost AWS_LAMBDA_FUNCTION_NAME mi
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from promoter.aws.errors import code_of
 from promoter.models import PromotionRequest, Status
 from sandbox import Sandbox
 from sandbox.fixtures.targets import Targets
@@ -32,11 +35,20 @@ def run_all(sandbox: Sandbox, bodies: list[PromotionRequest]) -> tuple[dict[str,
     """Start them all at once; their final records by function, and the wall time it took."""
     barrier = threading.Barrier(len(bodies) + 1)
     started: dict[str, str] = {}
+    throttled_starts: list[str] = []
 
     def start(body: PromotionRequest) -> None:
         service = sandbox.service()
         barrier.wait()
-        started[body.function] = service.start(body, actor="load").id
+        for attempt in range(8):
+            try:
+                started[body.function] = service.start(body, actor="load").id
+                return
+            except ClientError as error:  # Lambda's 15 requests/s: the API answers 429, callers back off
+                if code_of(error) != "TooManyRequestsException" or attempt == 7:
+                    raise
+                throttled_starts.append(body.function)
+                time.sleep(random.uniform(0, 2**attempt))
 
     threads = [threading.Thread(target=start, args=(body,)) for body in bodies]
     for thread in threads:

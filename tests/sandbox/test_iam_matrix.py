@@ -254,7 +254,7 @@ def test_the_api_function_role_carries_a_pipeline_artifact_to_another_function_w
     assert denied == []
     assert {
         ("LayerReadPolicy", "lambda:GetLayerVersion"),
-        ("ManagedTargetsPolicy", "lambda:GetFunctionConfiguration"),
+        ("ManagedTargetsPolicy", "lambda:GetFunction"),
         ("PromotionsTablePolicy", "dynamodb:DeleteItem"),
     } <= calls
     assert not {a for _p, a in calls} & {"lambda:UpdateFunctionCode"}

@@ -426,22 +426,45 @@ def test_a_crashed_rollback_is_written_back_by_finalize(world: World) -> None:
     world.assert_settled_on(STABLE)
 
 
-def test_a_lock_whose_answer_was_lost_is_released_by_the_failed_start(world: World) -> None:
-    """Interleaving seed 81: AcquireLock took the lock and its answer was lost (a throttle); the
-    start answered 5xx and the target stayed locked for good (409 TargetBusy to every start)."""
-    world.fakes.calls.fail("dynamodb.acquire_lock", TooManyRequestsException("answer lost"), phase="after")
+def test_the_lock_and_the_record_are_one_write_so_a_failed_create_leaves_neither(world: World) -> None:
+    """A start with a version takes the target's lock in the record's own transaction: refused, it
+    leaves no lock behind (before, a lock whose answer was lost held the target for good)."""
+    world.fakes.calls.fail("dynamodb.create", TooManyRequestsException("throttled"))
     with pytest.raises(TooManyRequestsException):
         world.start()
+    assert world.fakes.store.locks == {} and world.fakes.store.docs == {}
+    assert world.start()  # the next start is accepted
+    assert world.fakes.store.locks == {world.fakes.target: world.promotion_id}
+
+
+def test_a_record_write_whose_answer_was_lost_ends_failed_and_frees_the_target(world: World) -> None:
+    """The transaction landed (record and lock) but its answer was lost: the start ends the record
+    FAILED, saying so, and frees the target, in one write; no workflow was started."""
+    world.fakes.calls.fail("dynamodb.create", TooManyRequestsException("answer lost"), phase="after")
+    with pytest.raises(TooManyRequestsException):
+        world.start()
+    (lost,) = [Promotion.model_validate_json(doc) for doc, _ in world.fakes.store.docs.values()]
+    assert lost.status is Status.FAILED and "record write did not answer" in (lost.outcome_reason or "")
+    assert world.fakes.store.locks == {} and world.fakes.workflow.started == []
+    assert world.start()
+
+
+def test_a_publishing_start_whose_lock_answer_was_lost_releases_it(world: World) -> None:
+    """Interleaving seed 81: with publish, the lock comes first (two starts must not both publish);
+    AcquireLock took it and its answer was lost (a throttle): the failed start releases it."""
+    world.fakes.calls.fail("dynamodb.acquire_lock", TooManyRequestsException("answer lost"), phase="after")
+    with pytest.raises(TooManyRequestsException):
+        world.start(version=None, publish=True)
     assert world.fakes.store.locks == {}
     assert world.start()  # the next start is accepted
 
 
-def test_a_start_that_died_after_the_lock_frees_the_target_after_15_minutes(world: World) -> None:
+def test_a_publishing_start_that_died_after_the_lock_frees_the_target_after_15_minutes(world: World) -> None:
     """Interleaving seed 5: the start's Lambda died between the lock and the record; no record, so
     neither abort nor the reconciler could ever free the target."""
     world.fakes.calls.fail("dynamodb.acquire_lock", Crash("the API's Lambda timed out"), phase="after")
     with pytest.raises(Crash):
-        world.start()
+        world.start(version=None, publish=True)
     orphan = next(iter(world.fakes.store.locks.values()))
     world.clock.advance(60)  # a start may still be running: the target stays busy
     with pytest.raises(TargetBusy):
@@ -647,3 +670,25 @@ def test_the_claim_written_on_the_listeners_read_is_applied_again_when_the_recor
     assert record.status is Status.ROLLED_BACK
     assert "a concurrent write" in [e.message for e in record.events]
     world.assert_settled_on(STABLE)
+
+
+def test_check_moves_to_the_next_step_itself_and_a_retried_check_does_not_move_again(world: World) -> None:
+    """Check shifts to the next step (no Shift state per step). If its answer is lost after that
+    shift landed, Step Functions runs Check again for the step before: it holds the step it moved
+    to, with what is left of its bake, and neither writes the alias nor records a shift again."""
+    world.start(strategy={"type": "linear", "step": 0.25, "interval_seconds": 60})
+    tasks = world.service.tasks
+    tasks.prepare(world.promotion_id)
+    tasks.shift(world.promotion_id, 0)
+    world.clock.advance(61)
+
+    moved = tasks.check(world.promotion_id, 0, {"Error": "States.Timeout"})
+    assert moved == {"move": "hold", "step": 1, "hold_seconds": 60}
+    assert world.alias.weights == {CANDIDATE: 0.5}
+    shifts = [e for e in world.record.events if e.type == "shifted"]
+
+    world.clock.advance(10)
+    again = tasks.check(world.promotion_id, 0, {"Error": "States.Timeout"})
+    assert again == {"move": "hold", "step": 1, "hold_seconds": 50}
+    assert [e for e in world.record.events if e.type == "shifted"] == shifts
+    assert world.alias.weights == {CANDIDATE: 0.5} and world.record.current_step == 1

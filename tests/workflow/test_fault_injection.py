@@ -129,11 +129,9 @@ def test_baseline_covers_every_adapter_operation(baseline):
     for expected in (
         "lambda.GetFunction",
         "lambda.GetAlias",
-        "lambda.GetFunctionConfiguration",
         "lambda.UpdateAlias",
         "lambda.Invoke",
         "cloudwatch.DescribeAlarms",
-        "dynamodb.PutItem",
         "dynamodb.GetItem",
         "dynamodb.TransactWriteItems",
         "stepfunctions.StartExecution",

@@ -24,7 +24,8 @@ The protocol rework of issue 9 (ASL in progress on 2026-12-02: gates after every
 window as a Hold) measured 241 and 441 events for 10 and 20 steps with every gate on: 20 per
 step, 61 fixed. The artifact carry (2026-12-04) added the NeedsCarry Choice (2 events: 63 fixed,
 measured) and, when a pipeline carries a zip, the Carry Task (5 more). The budget takes the larger
-of each: 22 per step, 68 fixed.
+of each: 22 per step, 68 fixed. Since Check shifts to the next step itself (no Shift Task per
+step, also 2026-12-04), a step costs fewer events than that; the budget keeps 22.
 
 Worst case per step adds every retry the ASL allows: each of the step's 3 Tasks retried 4 times,
 3 events (TaskScheduled, TaskStarted, TaskFailed) each: 22 + 3 x 4 x 3 = 58. The fixed part

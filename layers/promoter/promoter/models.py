@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import (
     AfterValidator,
     ConfigDict,
@@ -907,12 +906,6 @@ class AlarmStateChange(Model):
     alarmName: str  # noqa: N815 - AWS's field name
     state: AlarmState
     previousState: AlarmState | None = None  # noqa: N815
-
-
-class AlarmStateChangeEvent(EventBridgeModel):
-    """The EventBridge envelope of a "CloudWatch Alarm State Change" event."""
-
-    detail: AlarmStateChange
 
 
 class HookInput(TaskInput):

@@ -68,8 +68,20 @@ class PromotionStore(LazyClient):
             for offset, event in enumerate(promotion.events)
         ]
 
-    def create(self, promotion: Promotion) -> None:
-        """The record and its alarm watches, in one transaction."""
+    def create(self, promotion: Promotion, lock: str | None = None) -> tuple[Promotion, int]:
+        """The record and its alarm watches, and the target's ``lock`` if given, in one transaction:
+        a start leaves all of them or none (TargetBusy if another promotion holds the lock).
+        Returns the record as a read would (its events stored) and its rev."""
+        locks = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": self._lock_key(target) | {"promotion_id": {"S": promotion.id}},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+            for target in ([lock] if lock else [])
+        ]
         record = {
             "Put": {
                 "TableName": self.table_name,
@@ -80,7 +92,16 @@ class PromotionStore(LazyClient):
         watches = [
             {"Put": {"TableName": self.table_name, "Item": self._watch_key(a, promotion.id)}} for a in promotion.alarms
         ]
-        self.client.transact_write_items(TransactItems=[record, *watches, *self._new_events(promotion)])
+        try:
+            self.client.transact_write_items(TransactItems=[*locks, record, *watches, *self._new_events(promotion)])
+        except ClientError as error:
+            reasons = cancellation_codes(error)
+            if lock and reasons and reasons[0] == "ConditionalCheckFailed":
+                holder = self.lock_holder(lock)
+                busy = f"{lock} is busy with promotion {holder}"
+                raise TargetBusy(busy, field="alias", active_promotion=holder) from error
+            raise
+        return promotion.model_copy(update={"events_stored": promotion.event_count, "events": []}), 1
 
     def finish(self, promotion: Promotion, expected_rev: int) -> None:
         """Write the final record, free the target and drop the alarm watches, all or nothing.

@@ -130,10 +130,11 @@ class Records:
                 continue
         raise RecordConflict(f"promotion {promotion_id} kept changing; gave up after retries")
 
-    def announce(self, promotion: Promotion, made: list[int] | None = None) -> None:
+    def announce(self, promotion: Promotion, made: list[int] | None = None, read: Read | None = None) -> None:
         """Put pending status changes on the bus, then drop them from the outbox: all of them, or
         (after a write) those the write ``made`` and those whose writer died. Not another live
-        writer's: it is between its write and its put, and announces them itself."""
+        writer's: it is between its write and its put, and announces them itself. ``read``: the
+        record as just written, so the outbox's write needs no read first."""
         now, mine = clock.now(), set(made or ())
         pending = [
             c
@@ -149,7 +150,7 @@ class Records:
         def drop(p: Promotion) -> None:
             p.unannounced = [c for c in p.unannounced if c.sequence not in sent]
 
-        promotion.unannounced = self._write(promotion.id, drop, "workflow").unannounced
+        promotion.unannounced = self._write(promotion.id, drop, "workflow", read=read).unannounced
 
     def _put(self, promotion: Promotion, change: StatusChange) -> None:
         if not self.ctx.settings.event_bus_name:

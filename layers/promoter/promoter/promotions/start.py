@@ -92,11 +92,14 @@ class Starter:
         target = f"{config['FunctionArn']}:{request.alias}"
         promotion_id = new_promotion_id()
         published = None
+        # Publishing takes the lock first (two starts must not both publish); otherwise the lock
+        # is taken with the record, in one transaction: a start leaves both or neither.
+        publishing = request.version is None and carry is None
         try:
             # In the try: a lock taken whose answer was lost (a throttle) is released too.
-            self.ctx.store.acquire_lock(target, promotion_id)
             candidate = request.version
-            if candidate is None and carry is None:
+            if publishing:
+                self.ctx.store.acquire_lock(target, promotion_id)
                 published = candidate = lambdas.publish_version(
                     request.function, request.code_sha256, description=_description(request.reason)
                 )
@@ -107,18 +110,22 @@ class Starter:
             if carry is not None:
                 promotion.carry = carry
                 promotion.record(actor, "carry", f"the workflow carries the artifact ({carry.code_sha256}) first")
-            self.ctx.store.create(promotion)
+            written = self.ctx.store.create(promotion, lock=None if publishing else target)
         except PromoterError as error:
-            self.ctx.store.release_lock(target, promotion_id)
+            if publishing:
+                self.ctx.store.release_lock(target, promotion_id)
             if published:
                 error.details["published_version"] = published
                 error.message += f" (version {published} was published for this start and is left in place)"
             raise
-        except Exception:
-            self.ctx.store.release_lock(target, promotion_id)
+        except Exception as error:
+            if publishing:
+                self.ctx.store.release_lock(target, promotion_id)
+            else:  # the transaction may have landed with its answer lost: end it, free the target
+                self._abandon(promotion_id, error, "the start's record write did not answer")
             raise
         try:
-            self.records.announce(promotion)
+            self.records.announce(promotion, read=written)
             self.ctx.workflow.start(
                 self.ctx.settings.state_machine_arn,
                 promotion.id,
@@ -183,9 +190,10 @@ class Starter:
             promotion.record(actor, "origin", describe_origin(origin))
         return promotion
 
-    def _abandon(self, promotion_id: str, error: Exception) -> None:
-        """The workflow never started: the record ends FAILED and the target is free, in one write."""
-        reason = f"could not start the workflow: {plain_message(error)}"
+    def _abandon(self, promotion_id: str, error: Exception, what: str = "could not start the workflow") -> None:
+        """The workflow never started: the record (if it was written) ends FAILED and the target is
+        free, in one write."""
+        reason = f"{what}: {plain_message(error)}"
 
         def fail(p: Promotion) -> None:
             if p.ending is None:

@@ -130,9 +130,14 @@ class WorkflowTasks:
         return {"step": step, "hold_seconds": planned.bake_seconds}
 
     def check(self, promotion_id: str, step: int, woke: dict[str, Any] | None) -> dict[str, Any]:
-        """A hold ended or was woken: check the gates, take pause/resume/promote-now, say what is next."""
+        """A hold ended or was woken: check the gates, take pause/resume/promote-now, say what is
+        next. Moving to the next step is done here, not by a Shift state of its own: one state and
+        one invocation fewer per step (bench.transitions), with the gates checked first as before."""
         promotion = self.records.get(promotion_id)
         ensure_live(promotion)
+        if promotion.current_step is not None and step < promotion.current_step < len(promotion.steps):
+            # A retried Check whose shift had landed (its answer lost): go on holding that step.
+            return self._holding(promotion, promotion.current_step)
         self._ensure_gates_pass(promotion, f"at step {step + 1}" if step < len(promotion.steps) else "in the watch")
         timed_out = bool(woke) and woke.get("Error") == "States.Timeout"  # type: ignore[union-attr]
         decided: list[decisions.AfterHold] = []
@@ -151,7 +156,15 @@ class WorkflowTasks:
         promotion = self.records.mutate(promotion_id, decide)
         after = decided[0]
         observability.step_held(promotion, step, after.move)
+        if after.move == "next":
+            shifted = self.shift(promotion_id, after.step)
+            return {"move": "hold", "step": shifted["step"], "hold_seconds": shifted["hold_seconds"]}
         return {"move": after.move, "step": after.step, "hold_seconds": after.hold_seconds}
+
+    @staticmethod
+    def _holding(promotion: Promotion, step: int) -> dict[str, Any]:
+        remaining = promotion.hold.remaining(clock.now()) if promotion.hold else 0.0
+        return {"move": "hold", "step": step, "hold_seconds": int(remaining + 0.999) if remaining >= 1 else 0}
 
     def rollback(self, promotion_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
         """Settle the alias on stable (unless drift left it to someone else). Idempotent."""
