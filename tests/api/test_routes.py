@@ -286,6 +286,15 @@ def test_the_deployed_api_function_serves_the_same_routes(sandbox, targets):
     )
     assert status == 200
     assert view["status"] == "SUCCEEDED"
+    gates_path = f"{path}/gates"  # CloudWatch read with ApiFunction's own role
+    status, _, gates = invoke(
+        "get_promotion",
+        path=gates_path,
+        pathParameters={"proxy": gates_path[1:]},
+        requestContext=load_event("get_promotion")["requestContext"] | {"path": f"/dev{gates_path}"},
+    )
+    assert status == 200, gates
+    assert gates["alarms"] == [{"name": "orders-errors", "state": "OK"}]
     status, _, inventory = invoke("list_aliases")
     assert status == 200
     assert inventory["aliases"][0]["last_promotion"]["id"] == started["id"]
@@ -299,3 +308,35 @@ def _wait_for_weight(sandbox, promotion_id: str, weight: float) -> None:
     while service.get(promotion_id).current_weight != weight:
         assert time.monotonic() < deadline, f"weight never reached {weight}"
         time.sleep(0.02)
+
+
+def test_gates_answer_each_alarm_as_cloudwatch_has_it_now(sandbox, targets, gateway):
+    targets.function("orders")
+    for name in ("orders-errors", "orders-latency", "orders-gone"):
+        targets.alarm(name, "orders")
+    started = gateway.send(
+        "start_promotion", body=start_body(alarms=["orders-errors", "orders-latency", "orders-gone"])
+    )
+    assert started.status == 202, started.body
+    promotion_id = started.body["id"]
+    sandbox.wait_until_final(promotion_id)
+    targets.set_alarm("orders-latency", "ALARM")  # after the end: the record cannot know, CloudWatch does
+    sandbox.client("cloudwatch").delete_alarms(AlarmNames=["orders-gone"])
+
+    gates = gateway.send("get_promotion", path=f"/promotions/{promotion_id}/gates")
+
+    assert gates.status == 200, gates.body
+    assert gates.body["promotion_id"] == promotion_id and gates.body["status"] == "SUCCEEDED"
+    assert gates.body["alarms"] == [
+        {"name": "orders-errors", "state": "OK"},
+        {"name": "orders-latency", "state": "ALARM"},
+        {"name": "orders-gone", "state": "MISSING"},
+    ]
+    assert gates.body["read_at"]
+
+
+def test_gates_of_an_unknown_or_malformed_promotion_are_404_and_422(sandbox, gateway):
+    unknown = gateway.send("get_promotion", path="/promotions/p-20260101T000000-00000000/gates")
+    assert unknown.status == 404 and unknown.body["field"] == "id"
+    malformed = gateway.send("get_promotion", path="/promotions/-dash-first/gates")
+    assert malformed.status == 422 and malformed.body["field"] == "path.promotion_id"

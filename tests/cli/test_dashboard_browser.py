@@ -139,6 +139,8 @@ def test_the_dashboard_follows_a_promotion_and_aborts_it(shell, targets, dashboa
     expect(pre_traffic).to_contain_text("storefront-smoke")
     expect(pre_traffic).to_contain_text("passed")
     expect(page.locator('table[data-section="alarms"]')).to_contain_text("storefront-errors")
+    # each alarm's state is CloudWatch's, read through GET /promotions/{id}/gates
+    expect(page.locator('tr[data-alarm="storefront-errors"] [data-alarm-state]')).to_have_text("OK")
     expect(page.locator(".facts", has_text="Last gate check")).to_contain_text("step 2: gates passed")
     page.screenshot(path=str(tmp_path / "promotion-running.png"), full_page=True)
 

@@ -313,12 +313,31 @@ function latestEvent(p, test) {
   return found.length ? found[found.length - 1] : null;
 }
 
+// The record names the alarms; GET /promotions/{id}/gates asks CloudWatch for their state now.
+async function loadPromotion(id) {
+  const path = `/promotions/${encodeURIComponent(id)}`;
+  const p = await read(path);
+  if (!(p.alarms || []).length) return p;
+  // Only the states: read_at changes on every poll and would redraw the page each time.
+  const gates = await read(`${path}/gates`).then((g) => ({ alarms: g.alarms }), (failure) => ({ error: failure.message }));
+  return { ...p, gates };
+}
+
+const ALARM_KIND = { OK: "good", ALARM: "bad", INSUFFICIENT_DATA: "warn", MISSING: "bad" };
+
+function alarmState(p, name) {
+  if (!p.gates) return el("span", { class: "muted", text: "not read yet" });
+  if (p.gates.error) return el("span", { class: "muted", text: `could not read: ${p.gates.error}` });
+  const found = (p.gates.alarms || []).find((alarm) => alarm.name === name);
+  const state = found ? found.state : "MISSING";
+  return el("span", { class: `status ${ALARM_KIND[state] || "idle"}`, "data-alarm-state": state, text: state });
+}
+
 function gatesSection(p) {
   const check = latestEvent(p, (e) => ["checked", "watched", "rolled_back"].includes(e.type));
-  const rows = (p.alarms || []).map((name) => el("tr", {},
+  const rows = (p.alarms || []).map((name) => el("tr", { "data-alarm": name },
     el("td", { class: "mono", text: name }),
-    // The API's record names the alarms; their current state is CloudWatch's, which it does not return.
-    el("td", { class: "muted", text: "not in the API's answer (see the last gate check)" })));
+    el("td", {}, alarmState(p, name))));
   return [
     el("h2", { text: "Gates" }),
     el("dl", { class: "facts" },
@@ -495,7 +514,7 @@ function route() {
   if (one) {
     const id = decodeURIComponent(one[1]);
     return { key: hash, nav: "promotions", title: `Promotion ${id}`, every: POLL_MS,
-      load: () => read(`/promotions/${encodeURIComponent(id)}`), draw: drawPromotion };
+      load: () => loadPromotion(id), draw: drawPromotion };
   }
   if (hash.startsWith("/pipelines")) {
     return { key: hash, nav: "pipelines", title: "Pipelines", every: PIPELINE_POLL_MS, load: loadPipelines, draw: drawPipelines };

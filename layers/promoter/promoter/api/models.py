@@ -133,6 +133,20 @@ class PromotionView(PromotionSummary):
         return cls.model_validate(promotion.model_dump())
 
 
+class AlarmGateView(Model):
+    name: str
+    state: Literal["OK", "ALARM", "INSUFFICIENT_DATA", "MISSING"] = Field(
+        description="CloudWatch's state of the alarm now; MISSING: the alarm no longer exists"
+    )
+
+
+class GatesView(Model):
+    promotion_id: str
+    status: Status
+    alarms: list[AlarmGateView] = Field(description="each alarm the promotion watches, in the request's order")
+    read_at: datetime = Field(description="when CloudWatch was asked")
+
+
 class PromotionPage(Model):
     items: list[PromotionSummary]
     next_token: str | None = Field(description="pass as next_token for the next page; null on the last")

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
 
+from .. import clock
 from ..errors import InvalidRequest, NotFound
 from ..models import PromotionRequest, Signal, Status
 from ..service import PromoterService
@@ -18,6 +19,8 @@ from .errors import TRANSITION_NOTE, model_response, responses
 from .idempotency import HEADER, Idempotency
 from .models import (
     PROMOTION_ID_PATTERN,
+    AlarmGateView,
+    GatesView,
     PromotionAccepted,
     PromotionPage,
     PromotionSummary,
@@ -154,6 +157,25 @@ def build_router(service: Callable[[], PromoterService], idempotency: Idempotenc
     )
     def get_promotion(promotion_id: PromotionId) -> Response[PromotionView]:
         view = PromotionView.of(service().get(promotion_id))
+        return model_response(200, view)
+
+    @router.get(
+        "/promotions/<promotion_id>/gates",
+        summary="The promotion's alarms as CloudWatch has them now",
+        description="Read in the target's account (through the promotion's role, if it has one). "
+        "Apart from GET /promotions/{id} so that reading a record never costs a CloudWatch call.",
+        tags=[TAG],
+        operation_id="getPromotionGates",
+        responses=responses(200, GatesView, "Each alarm and its state", 404),
+    )
+    def get_promotion_gates(promotion_id: PromotionId) -> Response[GatesView]:
+        promotion, states = service().alarm_states(promotion_id)
+        view = GatesView(
+            promotion_id=promotion.id,
+            status=promotion.status,
+            alarms=[AlarmGateView(name=name, state=state) for name, state in states.items()],
+            read_at=clock.now(),
+        )
         return model_response(200, view)
 
     for signal in Signal:

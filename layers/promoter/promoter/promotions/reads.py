@@ -24,6 +24,12 @@ class Reads:
     def get(self, promotion_id: str) -> Promotion:
         return self.ctx.store.get(promotion_id)
 
+    def alarm_states(self, promotion_id: str) -> tuple[Promotion, dict[str, str]]:
+        """The promotion's alarms as CloudWatch has them now (OK, ALARM, INSUFFICIENT_DATA, or
+        MISSING), read in the target's account: one record read and one DescribeAlarms."""
+        promotion, _ = self.ctx.store.get_with_rev(promotion_id)
+        return promotion, self.ctx.alarms_for(promotion).states(promotion.alarms)
+
     def list_promotions(
         self,
         *,

@@ -110,6 +110,9 @@ class PromoterService:
     def get(self, promotion_id: str) -> Promotion:
         return self.reads.get(promotion_id)
 
+    def alarm_states(self, promotion_id: str) -> tuple[Promotion, dict[str, str]]:
+        return self.reads.alarm_states(promotion_id)
+
     def list_promotions(
         self,
         *,
