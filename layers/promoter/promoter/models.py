@@ -23,6 +23,7 @@ from pydantic.types import Strict
 from .analysis.models import AnalysisRecord, AnalysisSpec
 from .arns import FUNCTION_PATTERN, MAX_FUNCTION_LENGTH, UNQUALIFIED_FUNCTION_PATTERN, account_of, unqualified_function
 from .cron import cron_error, timezone_error
+from .fast_gate import FastGateSpec, FastGateState
 from .limits import (
     ALARM_NAME_MAX_LENGTH,
     APPROVAL_WAIT_SECONDS,
@@ -318,6 +319,9 @@ class PromotionRequest(Model):
     # After approval and watch_seconds: its check of the whole duration reads them.
     strategy: StrategySpec = Field(default_factory=CanaryStrategy, validate_default=True)
     analysis: AnalysisSpec | None = Field(default=None, description="canary analysis after each weighted step")
+    fast_gate: FastGateSpec | None = Field(
+        default=None, description="roll back within seconds on the candidate's error lines in its logs"
+    )
     reason: str = Field(default="", max_length=1000)
     role_arn: str | None = Field(
         default=None,
@@ -578,6 +582,9 @@ class Environment(Model):
     # After protected and watch_seconds: its check of the whole duration reads them.
     strategy: StrategySpec = Field(default_factory=CanaryStrategy, validate_default=True)
     analysis: AnalysisSpec | None = Field(default=None, description="canary analysis after each weighted step")
+    fast_gate: FastGateSpec | None = Field(
+        default=None, description="roll back within seconds on the candidate's error lines in its logs"
+    )
     freeze_windows: list[FreezeWindow] = Field(default_factory=list, max_length=50)
 
     @field_validator("analysis")
@@ -817,6 +824,8 @@ class Promotion(Model):
     origin: PromotionOrigin | None = Field(default=None, description="pipeline promotions: where it came from")
     carry: Carry | None = Field(default=None, description="an artifact the workflow carries before Prepare")
     analysis: AnalysisRecord | None = Field(default=None, description="canary analysis: spec and evidence")
+    fast_gate: FastGateSpec | None = Field(default=None, description="the fast gate's spec, from the request")
+    fast_gate_state: FastGateState | None = Field(default=None, description="its subscription filter and trip")
     created_by: str = "unknown"
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -167,6 +167,7 @@ class Starter:
             external_id=request.external_id,
             origin=origin,
             analysis=AnalysisRecord(spec=request.analysis) if request.analysis else None,
+            fast_gate=request.fast_gate,
             created_by=actor,
             created_at=clock.now(),
         )
@@ -217,8 +218,19 @@ class Starter:
                 field="alias",
             )
         self._ensure_hooks_ready(request)
+        self._ensure_fast_gate_supported(request)
         self.ensure_alarms_ready(request.alarms, request.insufficient_data, request)
         return config, alias
+
+    def _ensure_fast_gate_supported(self, request: PromotionRequest) -> None:
+        if request.fast_gate is None:
+            return
+        if request.role_arn:  # the filter, its destination and the permission would span two accounts
+            raise InvalidRequest(
+                "the fast gate is not supported yet for a target in another account (role_arn): use alarms "
+                "or canary analysis there",
+                field="fast_gate",
+            )
 
     def _orphaned_lock(self, target: str, holder: str) -> bool:
         """A lock with no record, older than any start can run: its start died; release it."""
