@@ -115,3 +115,22 @@ def test_a_healthy_candidate_with_the_fast_gate_is_promoted_and_the_filter_remov
     assert final.fast_gate_state.removed and subscription_filters(sandbox, "orders") == []
     made = next(e for e in final.events if e.type == "fast_gate")
     assert "lambda-promoter-fast-gate-" in made.message and "/aws/lambda/orders" in made.message
+
+
+def test_concurrent_deliveries_lose_no_count_and_a_redelivery_adds_none(sandbox):
+    from promoter.aws.fast_gate_counts import FastGateCounts
+
+    counts = FastGateCounts(sandbox.settings.table_name)
+    second = 1_800_000_000
+    batches = [{second + (i % 3): [f"{i:056d}", f"{i + 1000:056d}"]} for i in range(24)]
+    threads = [threading.Thread(target=counts.add, args=("p-1", batch)) for batch in batches + batches[:6]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    window = counts.window("p-1", second, second + 2)
+    assert window.errors == 48  # 24 deliveries of 2 ids; the 6 redelivered added nothing
+    assert (window.first_second, window.last_second) == (second, second + 2)
+    assert counts.window("p-1", second + 1, second + 2).errors == 32
+    assert counts.window("p-2", second, second + 2).errors == 0

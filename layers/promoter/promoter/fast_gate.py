@@ -163,10 +163,10 @@ def decode(event: dict[str, Any]) -> LogsDelivery:
     """``{"awslogs": {"data": base64(gzip(json))}}`` -> the delivery. Raises ValueError on anything else."""
     try:
         data = event["awslogs"]["data"]
-        raw = gzip.decompress(base64.b64decode(data, validate=True))
-    except (KeyError, TypeError, ValueError, OSError) as error:
+        document = json.loads(gzip.decompress(base64.b64decode(data, validate=True)))
+    except (KeyError, TypeError, ValueError, OSError, EOFError) as error:
         raise ValueError(f"not a CloudWatch Logs subscription payload: {error}") from error
-    return LogsDelivery.model_validate(json.loads(raw))
+    return LogsDelivery.model_validate(document)
 
 
 def encode(delivery: dict[str, Any]) -> dict[str, Any]:

@@ -78,6 +78,7 @@ class Starter:
         nothing is published here: the workflow's Carry step uploads the artifact and publishes the
         candidate, so the start answers at once.
         """
+        self._ensure_fast_gate_supported(request)  # before the role is assumed: it needs no call
         lambdas = self.ctx.lambdas_for(request)
         config, alias = self.preflight(request)
         approval = request.approval
@@ -200,6 +201,7 @@ class Starter:
         """What ``start`` checks before it touches anything, except the version: the function is
         managed, the target not busy, the alias settled, hooks present, alarms present and quiet.
         Returns the function's configuration and the alias."""
+        self._ensure_fast_gate_supported(request)  # before any call: it needs none
         lambdas = self.ctx.lambdas_for(request)
         function = lambdas.get_function(request.function)
         config, tags = function["Configuration"], function.get("Tags") or {}
@@ -218,7 +220,6 @@ class Starter:
                 field="alias",
             )
         self._ensure_hooks_ready(request)
-        self._ensure_fast_gate_supported(request)
         self.ensure_alarms_ready(request.alarms, request.insufficient_data, request)
         return config, alias
 
