@@ -145,6 +145,7 @@ def test_a_pipeline_environment_carries_every_gate_of_a_promotion_request():
         protected=True,
         strategy=SAMPLES["linear"],
         analysis={"warmup_seconds": 30},
+        fast_gate={"max_errors": 2},  # carried as is; a cross-account start refuses it (promotions/start.py)
     )
     started: list[PromotionRequest] = []
     promoter = SimpleNamespace(settings=None, start=lambda request, actor, **kw: started.append(request))
