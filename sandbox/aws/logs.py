@@ -28,12 +28,12 @@ import shlex
 from typing import Any
 
 from ..clock import CLOCK
-from ..dispatch import DISPATCHER
+from ..dispatch import DISPATCHER, INLINE
+from .awslambda.runtime import ONE_EVENT_NEWLINE
 
 # The Python runtime writes an uncaught exception as one event: "[ERROR] Type: message" and the
 # traceback (https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html). The runtime
-# (sandbox/aws/awslambda/runtime.py) marks its lines with this separator instead of a newline.
-ONE_EVENT_NEWLINE = "\ue000"  # a private-use character: str.splitlines keeps it
+# (sandbox/aws/awslambda/runtime.py) joins its lines with ONE_EVENT_NEWLINE instead of a newline.
 
 
 def write_invocation(fn: Any, context: Any, logs: str, duration_ms: float) -> None:
@@ -109,14 +109,21 @@ def delivery_payload(
     return {"awslogs": {"data": base64.b64encode(gzip.compress(raw)).decode()}}
 
 
+def _invoke_async(function_arn: str, payload: dict[str, Any], account: str, region: str) -> None:
+    """Lambda ``Invoke`` with ``InvocationType=Event`` through the backend (routing and metrics
+    apply), run on this delivery worker's thread."""
+    from moto.awslambda.models import lambda_backends
+
+    headers = {"x-amz-invocation-type": "Event", INLINE: "1"}
+    lambda_backends[account][region].invoke(function_arn, None, json.dumps(payload), headers, {})
+
+
 def deliver_subscriptions_to_lambda() -> None:
     """A subscription filter with a Lambda destination sends the events its pattern matches, base64
     gzip JSON, in an asynchronous invocation (moto sent every event, unfiltered, synchronously on
     the writer's thread).
     https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample"""
     from moto.logs import models as logs_models
-
-    from .events.delivery import invoke_async
 
     original = logs_models.LogStream._send_log_events
 
@@ -134,7 +141,7 @@ def deliver_subscriptions_to_lambda() -> None:
         parts = destination_arn.split(":")
         account, region = parts[4] or self.account_id, parts[3] or self.region
         label = f"subscription {filter_name} -> {destination_arn}"
-        DISPATCHER.submit(label, lambda: invoke_async(destination_arn, payload, account, region))
+        DISPATCHER.submit(label, lambda: _invoke_async(destination_arn, payload, account, region))
         return None
 
     logs_models.LogStream._send_log_events = send_log_events

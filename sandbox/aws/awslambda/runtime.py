@@ -339,12 +339,15 @@ def exit_payload(error: BaseException, context: Context) -> dict[str, Any]:
     }
 
 
+# The log writer (sandbox/aws/logs.py) keeps lines joined with this as one event: a private-use
+# character, which str.splitlines does not split on.
+ONE_EVENT_NEWLINE = "\ue000"
+
+
 def error_log_event(error: BaseException) -> str:
     """An uncaught exception as the Python runtime logs it: one event, ``[ERROR] Type: message``
     then the traceback (https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html).
     Its lines are joined with ``ONE_EVENT_NEWLINE`` so that the log writer keeps them one event."""
-    from ..logs import ONE_EVENT_NEWLINE
-
     lines = [f"[ERROR] {type(error).__name__}: {error}", *traceback.format_exc().rstrip("\n").splitlines()]
     return ONE_EVENT_NEWLINE.join(lines) + "\n"
 
