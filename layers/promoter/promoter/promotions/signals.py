@@ -13,8 +13,9 @@ from typing import Any
 from .. import clock, decisions
 from ..errors import AliasDrift
 from ..models import AliasTarget, Ending, Promotion, Signal, SignalEntry, Status
+from . import fast_gate
 from .context import Context
-from .protocol import ANNOUNCE_LEASE_SECONDS, AliasWriter, Records
+from .protocol import ANNOUNCE_LEASE_SECONDS, AliasWriter, Records, end
 
 REPAIRER = "reconciler"
 RECENT_PROMOTIONS = 100  # the reconciler looks for unannounced changes among the newest promotions
@@ -70,7 +71,14 @@ class Signals:
         self.records.mutate(promotion_id, decide, REPAIRER)
         with suppress(AliasDrift):  # someone else's change stays; the record says so
             self.writer.write(promotion_id, REPAIRER, "back", AliasTarget(version=promotion.stable_version))
-        promotion = self.records.finish(promotion_id, REPAIRER)
+        removal = fast_gate.unsubscribe(self.ctx, promotion)  # Finalize never ran: its filter goes here
+
+        def finish(p: Promotion) -> None:
+            if removal is not None:
+                fast_gate.record_removal(p, removal, REPAIRER)
+            end(p, REPAIRER)
+
+        promotion = self.records.mutate(promotion_id, finish, REPAIRER)
         return {"promotion_id": promotion_id, "action": "repaired", "status": promotion.status.value}
 
     def reconcile(self, min_age_seconds: float = 60.0) -> list[dict[str, Any]]:
