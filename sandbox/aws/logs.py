@@ -160,9 +160,11 @@ def _statement_allows(statement: dict[str, Any], log_group_arn: str, account: st
     ):
         return False
     actions = statement.get("Action")
-    if not any(a in ("lambda:InvokeFunction", "lambda:*", "*") for a in (actions if isinstance(actions, list) else [actions])):
+    if not any(
+        a in ("lambda:InvokeFunction", "lambda:*", "*") for a in (actions if isinstance(actions, list) else [actions])
+    ):
         return False
-    for operator, keys in (statement.get("Condition") or {}).items():
+    for keys in (statement.get("Condition") or {}).values():
         for key, expected in keys.items():
             values = expected if isinstance(expected, list) else [expected]
             if key.lower() == "aws:sourcearn" and not any(

@@ -226,7 +226,12 @@ BODY_CASES = [
         "value_error",
     ),
     ("fast_gate not an object", GOOD | {"fast_gate": 5}, "fast_gate", "model_attributes_type"),
-    ("fast_gate max_errors negative", GOOD | {"fast_gate": {"max_errors": -1}}, "fast_gate.max_errors", "greater_than_equal"),
+    (
+        "fast_gate max_errors negative",
+        GOOD | {"fast_gate": {"max_errors": -1}},
+        "fast_gate.max_errors",
+        "greater_than_equal",
+    ),
     (
         "fast_gate max_errors over 10,000",
         GOOD | {"fast_gate": {"max_errors": 10_001}},

@@ -44,7 +44,9 @@ def test_a_payload_decodes_as_cloudwatch_logs_sends_it():
     assert decoded.logEvents[0].message == "[ERROR] RuntimeError: boom"
 
 
-@pytest.mark.parametrize("event", [{}, {"awslogs": {}}, {"awslogs": {"data": "not base64!"}}, {"awslogs": {"data": ""}}])
+@pytest.mark.parametrize(
+    "event", [{}, {"awslogs": {}}, {"awslogs": {"data": "not base64!"}}, {"awslogs": {"data": ""}}]
+)
 def test_anything_else_is_refused(event):
     with pytest.raises(ValueError, match="not a CloudWatch Logs subscription payload"):
         fast_gate.decode(event)
@@ -52,7 +54,12 @@ def test_anything_else_is_refused(event):
 
 def test_only_the_candidates_streams_and_error_lines_count():
     spec = FastGateSpec(pattern="PaymentDeclined")
-    lines = ("[ERROR] KeyError: 'id'", "all good", "PaymentDeclined for order 9", "... Task timed out after 3.00 seconds")
+    lines = (
+        "[ERROR] KeyError: 'id'",
+        "all good",
+        "PaymentDeclined for order 9",
+        "... Task timed out after 3.00 seconds",
+    )
     candidate = fast_gate.decode(fast_gate.encode(delivery(CANDIDATE_STREAM, *lines)))
     stable = fast_gate.decode(fast_gate.encode(delivery(STABLE_STREAM, *lines)))
     assert [e.message for e in fast_gate.counted_events(candidate, "7", spec)] == [lines[0], lines[2], lines[3]]

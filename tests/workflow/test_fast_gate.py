@@ -71,9 +71,7 @@ def first_candidate_error_ms(sandbox: Sandbox, function: str, version: str) -> i
     pages = logs.get_paginator("filter_log_events").paginate(
         logGroupName=f"/aws/lambda/{function}", filterPattern='"[ERROR]"'
     )
-    return min(
-        e["timestamp"] for page in pages for e in page["events"] if f"/[{version}]" in e["logStreamName"]
-    )
+    return min(e["timestamp"] for page in pages for e in page["events"] if f"/[{version}]" in e["logStreamName"])
 
 
 def subscription_filters(sandbox: Sandbox, function: str) -> list[str]:

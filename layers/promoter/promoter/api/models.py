@@ -12,8 +12,8 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from ..analysis.models import AnalysisRecord
-from ..fast_gate import FastGateSpec, FastGateState
 from ..arns import FUNCTION_PATTERN
+from ..fast_gate import FastGateSpec, FastGateState
 from ..model_base import Model
 from ..models import FunctionInventory, Hooks, Promotion, PromotionOrigin, Signal, Status
 
