@@ -58,6 +58,19 @@ def unsubscribe(ctx: Context, promotion: Promotion) -> Unsubscribed | str | None
         raise
 
 
+def record_subscription(p: Promotion, state: FastGateState, actor: str) -> None:
+    """Once: a retried Prepare puts the same filter again and records nothing more."""
+    if p.fast_gate is None or p.fast_gate_state is not None:
+        return
+    p.fast_gate_state = state
+    p.record(
+        actor,
+        "fast_gate",
+        f"subscription filter {state.filter_name} on {state.log_group}: more than {p.fast_gate.max_errors} "
+        f"errors of version {p.candidate_version} in {p.fast_gate.window_seconds} s roll back",
+    )
+
+
 def record_removal(p: Promotion, removal: Unsubscribed | str, actor: str) -> None:
     if isinstance(removal, str):
         p.record(actor, "fast_gate", removal)

@@ -42,15 +42,8 @@ class WorkflowTasks:
 
         def begin(p: Promotion) -> None:
             ensure_live(p)
-            if subscribed is not None and p.fast_gate_state is None:
-                p.fast_gate_state = subscribed
-                p.record(
-                    WORKFLOW,
-                    "fast_gate",
-                    f"subscription filter {subscribed.filter_name} on {subscribed.log_group}: more than "
-                    f"{p.fast_gate.max_errors if p.fast_gate else 0} errors of version {p.candidate_version} "
-                    f"in {p.fast_gate.window_seconds if p.fast_gate else 0} s roll back",
-                )
+            if subscribed is not None:
+                fast_gate.record_subscription(p, subscribed, WORKFLOW)
             p.status = Status.AWAITING_APPROVAL if p.approval and not p.approved else Status.RUNNING
             p.record(WORKFLOW, "prepared", f"stable {p.stable_version}, candidate {p.candidate_version}")
 
