@@ -71,8 +71,10 @@ def traffic(box: Sandbox, name: str, done: threading.Event, callers: int = 2) ->
 
 def candidate_errors(box: Sandbox, name: str) -> list[float]:
     """The timestamps (s) of the candidate's uncaught exceptions in its log group, in order."""
-    pages = box.client("logs").get_paginator("filter_log_events").paginate(
-        logGroupName=f"/aws/lambda/{name}", filterPattern='"[ERROR]"'
+    pages = (
+        box.client("logs")
+        .get_paginator("filter_log_events")
+        .paginate(logGroupName=f"/aws/lambda/{name}", filterPattern='"[ERROR]"')
     )
     return sorted(e["timestamp"] / 1000 for page in pages for e in page["events"] if "/[2]" in e["logStreamName"])
 

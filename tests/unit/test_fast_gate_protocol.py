@@ -122,3 +122,34 @@ def test_finalize_removes_the_filter_on_every_end(world: World, ending: str) -> 
     assert world.fakes.logs.filters == {}
     assert record.fast_gate_state is not None and record.fast_gate_state.removed
     assert any(e.type == "fast_gate" and "removed" in e.message for e in record.events)
+
+
+def test_a_promotion_ended_by_an_alarm_whose_execution_stopped_loses_its_filter_to_the_reconciler(
+    world: World,
+) -> None:
+    """Found by tests/unit/test_interleavings.py (seed 82): StopExecution right after Prepare, then
+    the alarm listener ends the record. Finalize never runs and the record is final, so the repair
+    of live records does not see it either: the reconciler's sweep of recent records removes it."""
+    world.start(fast_gate=GATE, alarms=["orders-errors"])
+    world.service.tasks.prepare(world.promotion_id)
+    world.fakes.workflow.stop(world.fakes.workflow.started[-1][0])
+    world.alarm()
+    assert world.record.status is Status.ROLLED_BACK and world.fakes.logs.filters != {}
+
+    outcomes = world.service.reconcile(min_age_seconds=60)
+
+    assert {"promotion_id": world.promotion_id, "action": "filter_removed"} in outcomes
+    assert world.fakes.logs.filters == {} and world.record.fast_gate_state.removed
+    assert world.service.reconcile(min_age_seconds=60) == []  # once: the record says it is gone
+
+
+def test_the_reconciler_leaves_the_filter_of_a_running_execution_to_its_finalize(world: World) -> None:
+    world.start(fast_gate=GATE, alarms=["orders-errors"])
+    world.service.tasks.prepare(world.promotion_id)
+    world.alarm()  # the record is final; its execution still runs to Rollback and Finalize
+    assert world.record.status is Status.ROLLED_BACK
+
+    assert world.service.reconcile(min_age_seconds=60) == []
+    assert world.fakes.logs.filters != {}
+    world.service.tasks.finalize(world.promotion_id, "ROLLED_BACK", "alarm")
+    assert world.fakes.logs.filters == {} and world.record.fast_gate_state.removed

@@ -108,7 +108,7 @@ class FastGateState(Model):
 
     filter_name: str
     log_group: str
-    destination_arn: str
+    destination_arn: str = Field(default="", description="FastGateFunction ('' if Prepare never put it)")
     removed: bool = False
     trip: FastGateTrip | None = None
 

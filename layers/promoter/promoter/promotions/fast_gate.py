@@ -75,8 +75,9 @@ def record_removal(p: Promotion, removal: Unsubscribed | str, actor: str) -> Non
     if isinstance(removal, str):
         p.record(actor, "fast_gate", removal)
         return
-    if p.fast_gate_state is not None:
-        p.fast_gate_state.removed = True
+    if p.fast_gate_state is None:  # Prepare never recorded it (it may still have put it): now it is gone
+        p.fast_gate_state = FastGateState(filter_name=removal.filter_name, log_group=removal.log_group)
+    p.fast_gate_state.removed = True
     gone = "removed" if removal.removed else "already gone"
     p.record(actor, "fast_gate", f"subscription filter {removal.filter_name} on {removal.log_group}: {gone}")
 
