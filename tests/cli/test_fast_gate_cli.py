@@ -42,5 +42,29 @@ def test_promoter_start_with_the_fast_gate_rolls_back_a_raising_candidate(shell,
     trip = status["fast_gate_state"]["trip"]
     assert trip["errors"] > 2 and trip["window_seconds"] == 60
     assert status["fast_gate_state"]["removed"] is True
+    shown = shell.promoter("status", promotion_id)
+    assert shown.code == 0, shown
+    assert "more than 2 errors in 60 s roll back; filter removed; tripped: " in " ".join(shown.out.split())
     assert targets.alias_state(target.function, target.alias)["weights"] == {}
     assert targets.alias_state(target.function, target.alias)["version"] == "1"
+
+
+def test_the_fast_gate_line_says_its_threshold_filter_and_trip():
+    from promoter_cli.render import fast_gate_line
+
+    assert fast_gate_line({"fast_gate": None}) == ""
+    live = {
+        "fast_gate": {"max_errors": 5, "window_seconds": 60, "pattern": "Declined"},
+        "fast_gate_state": {"log_group": "/aws/lambda/orders", "removed": False, "trip": None},
+    }
+    assert (
+        fast_gate_line(live) == "more than 5 errors in 60 s roll back (also 'Declined'); filter on /aws/lambda/orders"
+    )
+    tripped = live | {
+        "fast_gate_state": {
+            "log_group": "/aws/lambda/orders",
+            "removed": True,
+            "trip": {"errors": 6, "first_error_at": "2026-11-23T10:15:03Z", "at": "2026-11-23T10:15:04Z"},
+        }
+    }
+    assert "; filter removed; tripped: 6 errors from " in fast_gate_line(tripped)
