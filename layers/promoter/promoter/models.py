@@ -128,6 +128,12 @@ def check_judged_steps(strategy: Any, analysis: AnalysisSpec | None) -> Analysis
     return analysis
 
 
+FAST_GATE_CROSS_ACCOUNT = (
+    "the fast gate is not supported yet for a target in another account (role_arn): CloudWatch Logs "
+    "delivers to a Lambda function of the log group's own account only; use alarms or canary analysis there"
+)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -591,6 +597,13 @@ class Environment(Model):
     @classmethod
     def _judged_steps_fit_one_execution(cls, analysis: AnalysisSpec | None, info: Any) -> AnalysisSpec | None:
         return check_judged_steps(info.data.get("strategy"), analysis)
+
+    @field_validator("fast_gate")
+    @classmethod
+    def _fast_gate_in_this_account(cls, value: FastGateSpec | None, info: Any) -> FastGateSpec | None:
+        if value is not None and info.data.get("role_arn"):  # refused up front, not at the promotion
+            raise ValueError(FAST_GATE_CROSS_ACCOUNT)
+        return value
 
     @field_validator("role_arn")
     @classmethod

@@ -18,6 +18,7 @@ from ..aws.lambda_ import MAX_HOOK_TIMEOUT_SECONDS, AliasState
 from ..errors import InvalidRequest, NotFound, PromoterError, TargetBusy
 from ..guards import TargetGuards
 from ..models import (
+    FAST_GATE_CROSS_ACCOUNT,
     AliasTarget,
     Carry,
     Ending,
@@ -227,11 +228,7 @@ class Starter:
         if request.fast_gate is None:
             return
         if request.role_arn:  # the filter, its destination and the permission would span two accounts
-            raise InvalidRequest(
-                "the fast gate is not supported yet for a target in another account (role_arn): use alarms "
-                "or canary analysis there",
-                field="fast_gate",
-            )
+            raise InvalidRequest(FAST_GATE_CROSS_ACCOUNT, field="fast_gate")
 
     def _orphaned_lock(self, target: str, holder: str) -> bool:
         """A lock with no record, older than any start can run: its start died; release it."""
