@@ -84,6 +84,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.concurrent_promotions
 	$(BIN)/python -m bench.interleavings --runs 10000
 	$(BIN)/python -m bench.judge
+	$(BIN)/python -m bench.fast_gate
 
 ## build: sam build for arm64 / python3.13 (needs python3.13 on PATH, e.g. from pyenv)
 build: $(STAMP)

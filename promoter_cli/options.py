@@ -30,6 +30,13 @@ def positive_float(text: str) -> float:
     return value
 
 
+def whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -166,6 +173,23 @@ def shape_options(sub: argparse.ArgumentParser, default_note: str = "canary 10% 
         "--insufficient-data",
         choices=["fail", "pass"],
         help="how an alarm in INSUFFICIENT_DATA counts at a gate (API default: fail)",
+    )
+    gates.add_argument(
+        "--fast-gate",
+        action="store_true",
+        help="roll back within seconds on the candidate's error lines in its logs (defaults: more than 5 in 60 s)",
+    )
+    gates.add_argument(
+        "--fast-gate-max-errors",
+        type=whole,
+        metavar="N",
+        help="fast gate: errors allowed in the window, one more rolls back (implies --fast-gate)",
+    )
+    gates.add_argument(
+        "--fast-gate-window-seconds", type=seconds, metavar="S", help="fast gate: the sliding window, 10 to 3600"
+    )
+    gates.add_argument(
+        "--fast-gate-pattern", metavar="TERM", help="fast gate: one more literal term that counts as an error"
     )
 
 

@@ -326,6 +326,26 @@ def analysis_parts(p: dict[str, Any], style: Style) -> list[Any]:
     return parts
 
 
+def fast_gate_line(p: dict[str, Any]) -> str:
+    """The fast gate's threshold, its filter, and its trip, in one line ("" without one)."""
+    spec = p.get("fast_gate")
+    if not isinstance(spec, dict):
+        return ""
+    text = f"more than {spec.get('max_errors')} errors in {spec.get('window_seconds')} s roll back"
+    if spec.get("pattern"):
+        text += f" (also {spec['pattern']!r})"
+    state = p.get("fast_gate_state")
+    if isinstance(state, dict):
+        text += f"; filter {'removed' if state.get('removed') else 'on ' + str(state.get('log_group'))}"
+        trip = state.get("trip")
+        if isinstance(trip, dict):
+            text += (
+                f"; tripped: {trip.get('errors')} errors from {stamp(trip.get('first_error_at'))}, "
+                f"alias back at {stamp(trip.get('at'))}"
+            )
+    return text
+
+
 def promotion_detail(p: dict[str, Any], style: Style) -> Any:
     target = style.esc(f"{p.get('function', '?')}:{p.get('alias', '?')}")
     lines: list[Any] = [
@@ -347,6 +367,8 @@ def promotion_detail(p: dict[str, Any], style: Style) -> Any:
             lines.append(f"  {label:<10} {style.esc(p[key])}")
     if p.get("alarms"):
         lines.append(f"  alarms     {style.esc(', '.join(p['alarms']))}")
+    if fast_gate := fast_gate_line(p):
+        lines.append(f"  fast gate  {style.esc(fast_gate)}")
     if p.get("ended_at"):
         lines.append(f"  ended      {stamp(p.get('ended_at'))}")
     origin = p.get("origin")

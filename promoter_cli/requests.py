@@ -47,7 +47,21 @@ def shape(a: argparse.Namespace) -> dict[str, Any]:
         body["approval"] = True
     if a.insufficient_data:
         body["insufficient_data"] = a.insufficient_data
+    gate = fast_gate(a)
+    if gate is not None:
+        body["fast_gate"] = gate
     return body
+
+
+def fast_gate(a: argparse.Namespace) -> dict[str, Any] | None:
+    """The fast gate from its options: any of them turns it on; only what was given (the API has the defaults)."""
+    given = {
+        "max_errors": a.fast_gate_max_errors,
+        "window_seconds": a.fast_gate_window_seconds,
+        "pattern": a.fast_gate_pattern,
+    }
+    given = {k: v for k, v in given.items() if v is not None}
+    return given if a.fast_gate or given else None
 
 
 def strategy(a: argparse.Namespace) -> dict[str, Any] | None:
@@ -145,4 +159,6 @@ def _gates(record: dict[str, Any]) -> dict[str, Any]:
         body["approval"] = True
     if record.get("insufficient_data"):
         body["insufficient_data"] = record["insufficient_data"]
+    if record.get("fast_gate"):
+        body["fast_gate"] = dict(record["fast_gate"])
     return body

@@ -130,6 +130,7 @@ class Sandbox:
             scheduler_role_arn=self.outputs.get("SchedulerRoleArn", ""),
             trigger_function_arn=self.outputs.get("TriggerFunctionArn", ""),
             artifacts_bucket=self.outputs.get("ArtifactsBucketName", ""),
+            fast_gate_function_arn=self.outputs.get("FastGateFunctionArn", ""),
             region=self.region,
         )
 

@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 log = logging.getLogger("sandbox.dispatch")
+INLINE = "x-sandbox-inline"  # header: run an Event invoke on this thread (already a worker's)
 
 
 class Dispatcher:

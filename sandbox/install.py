@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 
 from . import workers
-from .aws import cloudformation, dynamodb, scheduler
+from .aws import cloudformation, dynamodb, logs, scheduler
 from .aws.awslambda import code, invoke, runtime, throttling, versions
 from .aws.cloudwatch import alarms, percentiles
 from .aws.events import delivery
@@ -59,6 +59,9 @@ PATCHES: tuple[Patch, ...] = (
     # CloudWatch
     percentiles.compute_percentiles,
     alarms.evaluate_alarms,
+    # CloudWatch Logs
+    logs.deliver_subscriptions_to_lambda,
+    logs.refuse_lambda_destinations_without_permission,
     # EventBridge Scheduler
     scheduler.fire_schedules,
     # Step Functions

@@ -43,6 +43,7 @@ from promoter.settings import Settings
 
 REGION, ACCOUNT = "us-east-1", "123456789012"
 STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:promotion"
+FAST_GATE_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fast-gate"
 ASL_PATH = Path(__file__).resolve().parents[1] / "statemachines" / "promotion.asl.json"
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -402,6 +403,64 @@ class FakeAlarms(_Fake):
         return found
 
 
+class FakeLogs(_Fake):
+    """CloudWatch Logs: the fast gate's subscription filters, by log group and name."""
+
+    service = "logs"
+
+    def __init__(self, calls: Calls) -> None:
+        super().__init__(calls)
+        self.filters: dict[tuple[str, str], str] = {}  # (log group, filter name) -> destination
+
+    def subscribe(self, log_group: str, filter_name: str, filter_pattern: str, destination_arn: str) -> Any:
+        from promoter.aws.logs import Subscription
+
+        self._before("subscribe")
+        self.filters[(log_group, filter_name)] = destination_arn
+        self._after("subscribe")
+        return Subscription(
+            log_group=log_group, filter_name=filter_name, filter_pattern=filter_pattern, destination_arn=destination_arn
+        )
+
+    def unsubscribe(self, log_group: str, filter_name: str) -> Any:
+        from promoter.aws.logs import Unsubscribed
+
+        self._before("unsubscribe")
+        removed = self.filters.pop((log_group, filter_name), None) is not None
+        self._after("unsubscribe")
+        return Unsubscribed(log_group=log_group, filter_name=filter_name, removed=removed)
+
+
+class FakeCounts(_Fake):
+    """The fast gate's per-second error sets (``FastGateCounts``): a set per (promotion, second)."""
+
+    service = "counts"
+
+    def __init__(self, calls: Calls) -> None:
+        super().__init__(calls)
+        self.seconds: dict[tuple[str, int], set[str]] = {}
+
+    def add(self, promotion_id: str, ids_by_second: dict[int, list[str]]) -> None:
+        self._before("add")
+        for second, ids in ids_by_second.items():
+            self.seconds.setdefault((promotion_id, second), set()).update(ids)
+        self._after("add")
+
+    def window(self, promotion_id: str, first_second: int, last_second: int) -> Any:
+        from promoter.aws.fast_gate_counts import WindowCount
+
+        self._before("window")
+        found = {
+            s: len(ids)
+            for (p, s), ids in self.seconds.items()
+            if p == promotion_id and first_second <= s <= last_second
+        }
+        self._after("window")
+        if not found:
+            return WindowCount(errors=0)
+        return WindowCount(errors=sum(found.values()), first_second=min(found), last_second=max(found))
+
+
 class FakeEvents(_Fake):
     service = "events"
 
@@ -516,7 +575,14 @@ class Fakes:
         self.alarms = FakeAlarms(self.calls)
         self.workflow = FakeWorkflow(self.calls)
         self.events = FakeEvents(self.calls)
-        self.settings = Settings(table_name="promotions", state_machine_arn=STATE_MACHINE_ARN, event_bus_name="bus")
+        self.logs = FakeLogs(self.calls)
+        self.counts = FakeCounts(self.calls)
+        self.settings = Settings(
+            table_name="promotions",
+            state_machine_arn=STATE_MACHINE_ARN,
+            event_bus_name="bus",
+            fast_gate_function_arn=FAST_GATE_ARN,
+        )
         self.service = PromoterService(
             self.settings,
             lambdas=self.lambdas,  # type: ignore[arg-type]
@@ -526,6 +592,8 @@ class Fakes:
             events=self.events,  # type: ignore[arg-type]
             roles=StubRoles(),  # type: ignore[arg-type]
         )
+        self.service.ctx.logs = self.logs  # type: ignore[assignment]
+        self.service.fast_gate.counts = self.counts  # type: ignore[assignment]
         self.function = self.lambdas.add_function("orders")
         self.alarms.alarm_states["orders-errors"] = "OK"
 

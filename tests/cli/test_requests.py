@@ -25,6 +25,7 @@ RECORD = {
     "hooks": {"pre_traffic": "orders-smoke", "post_traffic": None},
     "approval": True,
     "insufficient_data": "pass",
+    "fast_gate": {"max_errors": 3, "window_seconds": 30, "pattern": None},
     "reason": "fix rounding",
     "role_arn": None,
     "origin": None,
@@ -48,6 +49,7 @@ def test_retry_rebuilds_the_same_spec(status):
         "hooks": {"pre_traffic": "orders-smoke"},
         "approval": True,
         "insufficient_data": "pass",
+        "fast_gate": {"max_errors": 3, "window_seconds": 30, "pattern": None},
         "reason": "retry of p-1: fix rounding",
     }
 
@@ -124,3 +126,13 @@ def test_the_strategy_options_become_the_requests_strategy(argv, body):
 def test_options_of_another_strategy_are_a_usage_error(argv, message):
     with pytest.raises(UsageError, match=re.escape(message)):
         start_strategy(*argv)
+
+
+def test_the_fast_gate_options_build_its_body_and_any_of_them_turns_it_on():
+    assert "fast_gate" not in undo_body(RECORD | {"status": "SUCCEEDED"}, undo_args())
+    assert undo_body(RECORD | {"status": "SUCCEEDED"}, undo_args("--fast-gate"))["fast_gate"] == {}
+    body = undo_body(
+        RECORD | {"status": "SUCCEEDED"},
+        undo_args("--fast-gate-max-errors", "0", "--fast-gate-window-seconds", "20", "--fast-gate-pattern", "Declined"),
+    )
+    assert body["fast_gate"] == {"max_errors": 0, "window_seconds": 20, "pattern": "Declined"}

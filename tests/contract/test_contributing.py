@@ -146,15 +146,19 @@ def test_a_pipeline_environment_carries_every_gate_of_a_promotion_request():
         strategy=SAMPLES["linear"],
         analysis={"warmup_seconds": 30},
     )
+    # the fast gate is this account's only (an environment with a role refuses it): its own environment
+    same_account = Environment(name="dev", function="orders", alias="dev", fast_gate={"max_errors": 2})
     started: list[PromotionRequest] = []
     promoter = SimpleNamespace(settings=None, start=lambda request, actor, **kw: started.append(request))
     service = PipelineService(promoter, store=object(), artifacts=object(), clock=lambda: datetime.now(UTC))  # type: ignore[arg-type]
     origin = PromotionOrigin(pipeline="release", environment="prod")
 
     service._start(environment, "7", "next stage", "someone", origin)
+    service._start(same_account, "7", "next stage", "someone", origin)
 
     request = started[0]
-    for name in carried:
+    assert started[1].fast_gate == same_account.fast_gate is not None
+    for name in carried - {"fast_gate"}:
         value = getattr(environment, ENVIRONMENT_NAME_OF.get(name, name))
         default = Environment.model_fields[ENVIRONMENT_NAME_OF.get(name, name)].get_default(call_default_factory=True)
         assert value != default, f"{name}: give the environment a value other than the default"

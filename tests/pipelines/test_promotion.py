@@ -94,6 +94,15 @@ def test_an_environments_analysis_is_carried_into_its_promotion_and_judged(world
     assert alias_writes("orders", "dev")[-1] == ("1", {})
 
 
+def test_an_environments_fast_gate_is_carried_into_its_promotion_and_its_filter_removed(world):
+    world.put({"environments": [DEV | {"fast_gate": {"max_errors": 3}}, STAGING, PROD]})
+    dev = world.through("dev", version="2")
+
+    assert dev.status is Status.SUCCEEDED, dev.outcome_reason
+    assert dev.fast_gate is not None and dev.fast_gate.max_errors == 3
+    assert dev.fast_gate_state is not None and dev.fast_gate_state.removed
+
+
 def test_the_workflow_handlers_reach_account_b_through_the_role(world):
     world.put()
     world.through("dev", version="2")

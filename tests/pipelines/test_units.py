@@ -73,6 +73,17 @@ def test_an_environment_takes_analysis_bounded_like_a_request():
     assert bad[0][0] == "environments.0.analysis.alpha"
 
 
+def test_an_environment_takes_a_fast_gate_bounded_like_a_request():
+    pipeline = Pipeline.model_validate({"name": "p", "environments": [ENV | {"fast_gate": {"max_errors": 0}}]})
+    assert pipeline.environments[0].fast_gate is not None and pipeline.environments[0].fast_gate.max_errors == 0
+    bad = problems({"name": "p", "environments": [ENV | {"fast_gate": {"window_seconds": 5}}]})
+    assert bad[0][0] == "environments.0.fast_gate.window_seconds"
+    crossing = problems(
+        {"name": "p", "environments": [ENV | {"role_arn": "arn:aws:iam::222222222222:role/r", "fast_gate": {}}]}
+    )
+    assert crossing[0][0] == "environments.0.fast_gate" and "another account" in crossing[0][1]
+
+
 @pytest.mark.parametrize(
     ("window", "field", "message"),
     [

@@ -424,7 +424,14 @@ def promotion_in_account_b(sandbox: Sandbox, directory: Path, *, hook: bool = Fa
     return sandbox.wait_until_final(started.id, timeout=120).status
 
 
-SCENARIOS = {f.__name__: f for f in (promotion, promotion_with_alarm, promotion_with_hook, promotion_in_account_b)}
+def promotion_with_fast_gate(sandbox: Sandbox, directory: Path) -> Status:
+    return _promote(sandbox, fast_gate={})
+
+
+SCENARIOS = {
+    f.__name__: f
+    for f in (promotion, promotion_with_alarm, promotion_with_hook, promotion_in_account_b, promotion_with_fast_gate)
+}
 SAMPLE = [
     Removal("template.yaml", "StatusEventsPolicy", "0", "events:PutEvents", "promotion"),
     Removal("template.yaml", "ManagedTargetsPolicy", "ManagedFunctionsOnly", "lambda:UpdateAlias", "promotion"),
@@ -433,6 +440,8 @@ SAMPLE = [
             "promotion_with_hook"),
     Removal("target-account.yaml", "PromoteManagedFunctions", "ManagedFunctionsOnly", "lambda:UpdateAlias",
             "promotion_in_account_b"),
+    Removal("template.yaml", "FastGateSubscribePolicy", "FastGateSubscription", "logs:PutSubscriptionFilter",
+            "promotion_with_fast_gate"),
 ]  # fmt: skip
 
 
@@ -466,10 +475,17 @@ def test_an_action_the_record_calls_needed_breaks_its_scenario_with_access_denie
 
 # --- what only AWS uses -------------------------------------------------------------------------------
 def test_the_aws_only_table_is_exactly_the_logs_and_xray_actions_and_the_generated_schedule_role():
-    """The product's code never calls CloudWatch Logs or X-Ray (Lambda and Step Functions do, with
-    the role); SAM's role for a ScheduleV2 event is used by a schedule the sandbox cannot create."""
+    """The product's code never calls X-Ray, and CloudWatch Logs only for the fast gate's subscription
+    filter (Lambda and Step Functions call both, with the role); SAM's role for a ScheduleV2 event is
+    used by a schedule the sandbox cannot create."""
     statements = iam_matrix.template_statements()
-    logs_and_xray = {(s.policy, s.sid, a) for s in statements for a in s.actions if a.split(":")[0] in ("logs", "xray")}
+    fast_gate = {"FastGateSubscription", "FastGateUnsubscribe"}  # the product's own calls: exercised
+    logs_and_xray = {
+        (s.policy, s.sid, a)
+        for s in statements
+        for a in s.actions
+        if a.split(":")[0] in ("logs", "xray") and s.sid not in fast_gate
+    }
     schedule_v2 = {  # <Function><Event>LambdaPolicy
         (s.policy, s.sid, a) for s in statements if s.policy.endswith("LambdaPolicy") for a in s.actions
     }

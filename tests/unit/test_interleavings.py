@@ -5,7 +5,8 @@ hooks that pass or fail, a watch window), then the real ``start``, the real ASL 
 ``ScheduledExecution`` calling the real tasks, and at random moments the world around it: signals
 of every kind (some twice, some retried after a 5xx), alarm events (fresh, stale because the alarm
 went back to OK first, delivered twice or retried after a crash; the alarm without data; every
-other one carries its state change's time, which the listener trusts while it is fresh),
+other one carries its state change's time, which the listener trusts while it is fresh), the
+candidate's error lines delivered to the fast gate (some twice, as Lambda retries),
 out-of-band alias edits (description only, or a real routing change), StopExecution (then abort
 and/or the reconciler), the reconciler on its own, and the clock moving. Every actor runs in its own thread, one at a
 time (``tests.fakes.Scheduler``); the turn changes at every adapter call, and any call may be
@@ -23,6 +24,7 @@ After every run (``check``), once the dust settled and the reconciler ran as its
   unless someone edited it once the ending was decided, or it ended as drift (the record names the
   state it saw; an edit between that read and its write is not in it).
 - ``lock_held`` / ``watch_left``: the target's lock and the alarm watches are free.
+- ``filter_left``: the fast gate's subscription filter is gone from the log group, whatever the end.
 - ``abort_lost``: a promotion with an accepted abort (a 202, or an abort in its signal log) never
   ends SUCCEEDED.
 - ``final_changed``: once a final status is written, no later write changes it.
@@ -50,7 +52,7 @@ from unittest import mock
 
 import pytest
 
-from promoter import limits
+from promoter import fast_gate, limits
 from promoter.errors import PromoterError
 from promoter.models import PromotionRequest, Signal, Status
 from promoter.promotions.protocol import ANNOUNCE_LEASE_SECONDS
@@ -108,6 +110,7 @@ def random_request(rng: random.Random) -> dict[str, Any]:
         watch_seconds=rng.choice([0, 0, 30, 300]),
         alarms=[ALARM] if rng.random() < 0.85 else [],
         insufficient_data=rng.choice(["fail", "pass"]),
+        fast_gate={"max_errors": rng.choice([0, 1, 2])} if rng.random() < 0.4 else None,
     )
 
 
@@ -115,13 +118,14 @@ def random_request(rng: random.Random) -> dict[str, Any]:
 class Happening:
     """Something the world does while the promotion runs."""
 
-    kind: str  # signal, alarm, alarm_ok, alarm_no_data, edit, stop, reconcile, advance
+    kind: str  # signal, alarm, alarm_ok, alarm_no_data, errors, edit, stop, reconcile, advance
     signal: Signal | None = None
     copies: int = 1  # a signal or an alarm event delivered this many times
     routing: tuple[str, dict[str, float]] | None = None  # edit: None is a description-only edit
     then: tuple[str, ...] = ()  # stop: what follows it (abort, reconcile)
     seconds: float = 0.0
     promotion_id: str | None = None  # signal: for this (ended) promotion instead of the current one
+    errors: int = 0  # errors: the candidate's error lines in one delivery
 
 
 def random_happenings(rng: random.Random, approval: bool = False) -> list[Happening]:
@@ -136,8 +140,10 @@ def random_happenings(rng: random.Random, approval: bool = False) -> list[Happen
         if roll < 0.45:
             signal = rng.choice(SIGNALS)
             out.append(Happening("signal", signal=signal, copies=2 if rng.random() < 0.2 else 1))
-        elif roll < 0.6:
+        elif roll < 0.54:
             out.append(Happening("alarm", copies=rng.choice([1, 1, 2])))
+        elif roll < 0.6:  # the candidate's error lines, delivered by the fast gate's filter
+            out.append(Happening("errors", copies=rng.choice([1, 1, 2]), errors=rng.choice([1, 2, 3])))
         elif roll < 0.63:
             out.append(Happening("alarm_ok"))
         elif roll < 0.66:
@@ -207,6 +213,7 @@ class World:
         self.happenings: list[Happening] = []
         self.clock_start = self.clock.at
         self.listeners = 0  # alarm events sent
+        self.error_ids = 0  # the fast gate's log events delivered so far (their ids)
 
     def _hook_answer(self) -> Any:
         return {"passed": True} if self.rng.random() < 0.75 else self.rng.choice(FAILING_HOOK_ANSWERS)
@@ -312,6 +319,31 @@ class World:
         body = lambda: self.service.alarm_fired(ALARM, "errors above threshold", changed_at=changed_at)  # noqa: E731
         self.scheduler.spawn("listener", self._guarded("alarm event", body, retry))
 
+    def spawn_delivery(self, payload: dict[str, Any], attempt: int = 1) -> None:
+        """One delivery of the fast gate's subscription (Lambda retries a failed one, the same payload)."""
+        retry = (lambda: self.spawn_delivery(payload, attempt + 1)) if attempt < 3 else None
+        body = lambda: self.service.logs_delivered(payload)  # noqa: E731
+        self.scheduler.spawn("fast-gate", self._guarded("log delivery", body, retry))
+
+    def candidate_errors(self, count: int) -> dict[str, Any]:
+        record = self.fakes.store.peek(self.run.promotion_id)  # type: ignore[arg-type]
+        at = int(self.clock.at.timestamp() * 1000)
+        first = self.error_ids
+        self.error_ids += count
+        return fast_gate.encode(
+            {
+                "messageType": "DATA_MESSAGE",
+                "owner": "123456789012",
+                "logGroup": "/aws/lambda/orders",
+                "logStream": f"2026/12/04/[{record.candidate_version}]0123456789abcdef0123456789abcdef",
+                "subscriptionFilters": [fast_gate.filter_name_for(record.id)],
+                "logEvents": [
+                    {"id": f"{first + i:056d}", "timestamp": at + i, "message": "[ERROR] RuntimeError: boom"}
+                    for i in range(count)
+                ],
+            }
+        )
+
     def spawn_reconciler(self) -> None:
         body = lambda: self.service.reconcile(min_age_seconds=60)  # noqa: E731
         self.scheduler.spawn("reconciler", self._guarded("reconcile", body))
@@ -325,6 +357,10 @@ class World:
             self.fakes.alarms.alarm_states[ALARM] = "ALARM"
             for _ in range(h.copies):
                 self.spawn_listener()
+        elif h.kind == "errors":
+            payload = self.candidate_errors(h.errors)
+            for _ in range(h.copies):
+                self.spawn_delivery(payload)
         elif h.kind == "alarm_ok":
             self.fakes.alarms.alarm_states[ALARM] = "OK"  # an event still in flight is stale now
         elif h.kind == "alarm_no_data":
@@ -518,6 +554,8 @@ class World:
             run.violate("lock_held", f"{status}: lock {store.locks}")
         if store.watches.get(ALARM):
             run.violate("watch_left", f"{status}: watches {store.watches[ALARM]}")
+        if any(name == fast_gate.filter_name_for(pid) for _, name in self.fakes.logs.filters):  # type: ignore[arg-type]
+            run.violate("filter_left", f"{status}: the fast gate's subscription filter is still on the log group")
         aborted = run.accepted_aborts or any(s.signal is Signal.ABORT for s in record.signals)
         if aborted and status is Status.SUCCEEDED:
             run.violate("abort_lost", f"abort accepted ({run.accepted_aborts} answered 202), ended SUCCEEDED")

@@ -86,13 +86,14 @@ def recording(recorder: CallRecorder) -> Iterator[CallRecorder]:
 
 
 def run_promotion(recorder: CallRecorder) -> dict:
-    """One promotion covering every call site: alarms, both hooks, a weighted step, promote."""
+    """One promotion covering every call site: alarms, both hooks, the fast gate's filter, a weighted
+    step, promote."""
     with Sandbox(time_scale=TIME_SCALE) as box:
         targets = Targets(region=box.region)
         target = targets.function("orders")
         targets.alarm("orders-errors", "orders")
         hooks = {"pre_traffic": targets.hook("orders-pre"), "post_traffic": targets.hook("orders-post")}
-        body = request(target, alarms=["orders-errors"], hooks=hooks)
+        body = request(target, alarms=["orders-errors"], hooks=hooks, fast_gate={})
         service = box.service()
         outcome: dict = {"start_error": None}
         with recording(recorder):
@@ -135,6 +136,8 @@ def test_baseline_covers_every_adapter_operation(baseline):
         "dynamodb.GetItem",
         "dynamodb.TransactWriteItems",
         "stepfunctions.StartExecution",
+        "logs.PutSubscriptionFilter",
+        "logs.DeleteSubscriptionFilter",
     ):
         assert operations[expected] > 0, f"baseline never called {expected}: {operations}"
 

@@ -90,6 +90,11 @@ class CarryFailed(PromoterError):
     """The artifact could not be carried to the target function; no traffic moved."""
 
 
+class FastGateFailed(PromoterError):
+    """The fast gate's subscription filter could not be made (e.g. the log group has two already);
+    no traffic moved."""
+
+
 class AliasDrift(PromoterError):
     """The alias changed out of band: its RevisionId is not the one we last saw."""
 

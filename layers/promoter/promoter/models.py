@@ -22,6 +22,7 @@ from pydantic.types import Strict
 from .analysis.models import AnalysisRecord, AnalysisSpec
 from .arns import FUNCTION_PATTERN, MAX_FUNCTION_LENGTH, UNQUALIFIED_FUNCTION_PATTERN, account_of, unqualified_function
 from .cron import cron_error, timezone_error
+from .fast_gate import FastGateSpec, FastGateState
 from .limits import (
     ALARM_NAME_MAX_LENGTH,
     APPROVAL_WAIT_SECONDS,
@@ -124,6 +125,12 @@ def check_judged_steps(strategy: Any, analysis: AnalysisSpec | None) -> Analysis
     # The extensions' time needs no check of its own: so few judged steps stay far inside the
     # duration limit (tests/unit/test_limits.py).
     return analysis
+
+
+FAST_GATE_CROSS_ACCOUNT = (
+    "the fast gate is not supported yet for a target in another account (role_arn): CloudWatch Logs "
+    "delivers to a Lambda function of the log group's own account only; use alarms or canary analysis there"
+)
 
 
 def utcnow() -> datetime:
@@ -317,6 +324,9 @@ class PromotionRequest(Model):
     # After approval and watch_seconds: its check of the whole duration reads them.
     strategy: StrategySpec = Field(default_factory=CanaryStrategy, validate_default=True)
     analysis: AnalysisSpec | None = Field(default=None, description="canary analysis after each weighted step")
+    fast_gate: FastGateSpec | None = Field(
+        default=None, description="roll back within seconds on the candidate's error lines in its logs"
+    )
     reason: str = Field(default="", max_length=1000)
     role_arn: str | None = Field(
         default=None,
@@ -577,12 +587,22 @@ class Environment(Model):
     # After protected and watch_seconds: its check of the whole duration reads them.
     strategy: StrategySpec = Field(default_factory=CanaryStrategy, validate_default=True)
     analysis: AnalysisSpec | None = Field(default=None, description="canary analysis after each weighted step")
+    fast_gate: FastGateSpec | None = Field(
+        default=None, description="roll back within seconds on the candidate's error lines in its logs"
+    )
     freeze_windows: list[FreezeWindow] = Field(default_factory=list, max_length=50)
 
     @field_validator("analysis")
     @classmethod
     def _judged_steps_fit_one_execution(cls, analysis: AnalysisSpec | None, info: Any) -> AnalysisSpec | None:
         return check_judged_steps(info.data.get("strategy"), analysis)
+
+    @field_validator("fast_gate")
+    @classmethod
+    def _fast_gate_in_this_account(cls, value: FastGateSpec | None, info: Any) -> FastGateSpec | None:
+        if value is not None and info.data.get("role_arn"):  # refused up front, not at the promotion
+            raise ValueError(FAST_GATE_CROSS_ACCOUNT)
+        return value
 
     @field_validator("role_arn")
     @classmethod
@@ -816,6 +836,8 @@ class Promotion(Model):
     origin: PromotionOrigin | None = Field(default=None, description="pipeline promotions: where it came from")
     carry: Carry | None = Field(default=None, description="an artifact the workflow carries before Prepare")
     analysis: AnalysisRecord | None = Field(default=None, description="canary analysis: spec and evidence")
+    fast_gate: FastGateSpec | None = Field(default=None, description="the fast gate's spec, from the request")
+    fast_gate_state: FastGateState | None = Field(default=None, description="its subscription filter and trip")
     created_by: str = "unknown"
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

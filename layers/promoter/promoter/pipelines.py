@@ -221,6 +221,7 @@ class PipelineService:
             publish=version is None,
             strategy=env.strategy,
             analysis=env.analysis,
+            fast_gate=env.fast_gate,
             alarms=env.alarms,
             hooks=env.hooks,
             approval=env.protected,

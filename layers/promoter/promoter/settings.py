@@ -17,6 +17,7 @@ class Settings(BaseModel):
     scheduler_role_arn: str = Field(default="", description="role Scheduler assumes to invoke the trigger")
     trigger_function_arn: str = Field(default="", description="function a schedule invokes")
     artifacts_bucket: str = Field(default="", description="bucket that stages zips over 50 MB for the carry")
+    fast_gate_function_arn: str = Field(default="", description="destination of the fast gate's subscription filters")
     managed_tag_key: str = "promoter:managed"
     managed_tag_value: str = "true"
 
@@ -33,4 +34,5 @@ class Settings(BaseModel):
             scheduler_role_arn=env.get("SCHEDULER_ROLE_ARN", ""),
             trigger_function_arn=env.get("TRIGGER_FUNCTION_ARN", ""),
             artifacts_bucket=env.get("ARTIFACTS_BUCKET", ""),
+            fast_gate_function_arn=env.get("FAST_GATE_FUNCTION_ARN", ""),
         )

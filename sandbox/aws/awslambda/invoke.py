@@ -19,13 +19,12 @@ from moto.awslambda.exceptions import InvalidParameterValueException
 from moto.moto_api._internal import mock_random
 
 from ...clock import CLOCK
-from ...dispatch import DISPATCHER
+from ...dispatch import DISPATCHER, INLINE
 from .. import logs as log_groups
 from ..iam import policy
 from . import metrics, runtime
 
 _random = random.Random()
-INLINE = "x-sandbox-inline"  # header: run an Event invoke on this thread (already a worker's)
 # Added to every function's environment by install() (the endpoint, tracing off, ...).
 FUNCTION_ENV: dict[str, str] = {}
 _PARTIAL_ARN = re.compile(r"^\d{12}:function:(?P<rest>[^:]+(:[^:]+)?)$")

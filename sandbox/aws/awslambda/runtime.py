@@ -339,6 +339,19 @@ def exit_payload(error: BaseException, context: Context) -> dict[str, Any]:
     }
 
 
+# The log writer (sandbox/aws/logs.py) keeps lines joined with this as one event: a private-use
+# character, which str.splitlines does not split on.
+ONE_EVENT_NEWLINE = "\ue000"
+
+
+def error_log_event(error: BaseException) -> str:
+    """An uncaught exception as the Python runtime logs it: one event, ``[ERROR] Type: message``
+    then the traceback (https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html).
+    Its lines are joined with ``ONE_EVENT_NEWLINE`` so that the log writer keeps them one event."""
+    lines = [f"[ERROR] {type(error).__name__}: {error}", *traceback.format_exc().rstrip("\n").splitlines()]
+    return ONE_EVENT_NEWLINE.join(lines) + "\n"
+
+
 def timeout_payload(context: Context) -> dict[str, Any]:
     return {
         "errorType": "Sandbox.Timedout",
@@ -365,7 +378,7 @@ def _run_handler(
             result = _load_handler(instance, code_dir, handler)(event, context)
             outcome.payload = json.dumps(result, default=str)
         except Exception as error:  # noqa: BLE001 - every error becomes Lambda's error payload
-            logs.write(traceback.format_exc())
+            logs.write(error_log_event(error))
             outcome.payload, outcome.errored = json.dumps(_error_payload(error, context)), True
         except BaseException as error:  # noqa: BLE001 - the runtime process would end: Runtime.ExitError
             logs.write(traceback.format_exc())

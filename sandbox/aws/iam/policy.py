@@ -499,6 +499,20 @@ def _table_arns(call: Call) -> list[str]:
     return arns or ["*"]
 
 
+def _leading_keys(call: Call) -> list[str]:
+    """``dynamodb:LeadingKeys``: the partition key value of the item a single-item call names.
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/specifying-conditions.html"""
+    key = call.params.get("Key") or call.params.get("Item")
+    name = call.params.get("TableName")
+    if not isinstance(key, dict) or not name:
+        return []
+    from moto.dynamodb.models import dynamodb_backends
+
+    table = dynamodb_backends[call.account][call.region].tables.get(str(name).split("/")[-1])
+    value = key.get(table.hash_key_attr) if table is not None else None
+    return [str(next(iter(value.values())))] if isinstance(value, dict) and value else []
+
+
 def _states_resources(call: Call) -> list[str]:
     for key in ("executionArn", "stateMachineArn", "resourceArn"):
         if call.params.get(key):
@@ -554,6 +568,10 @@ def resources_of(call: Call, determined: str) -> list[str]:
         return _scheduler_resources(call)
     if call.service == "sts" and call.operation == "AssumeRole":
         return [call.params.get("RoleArn", "*")]
+    if call.service == "logs" and call.params.get("logGroupName"):
+        # the log-group resource type: arn:...:log-group:<name>
+        # (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html)
+        return [call.arn("logs", f"log-group:{call.params['logGroupName']}")]
     return [determined or "*"]
 
 
@@ -572,6 +590,8 @@ def context_of(call: Call, caller: Caller, resource: str) -> dict[str, list[str]
     if call.service == "awslambda":
         for key, value in _lambda_tags(resource).items():
             context[f"aws:ResourceTag/{key}"] = [value]
+    if call.service == "dynamodb" and (leading := _leading_keys(call)):
+        context["dynamodb:LeadingKeys"] = leading
     if call.service == "sts" and call.params.get("ExternalId"):
         context["sts:ExternalId"] = [call.params["ExternalId"]]
     return context

@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field
 
 from ..analysis.models import AnalysisRecord
 from ..arns import FUNCTION_PATTERN
+from ..fast_gate import FastGateSpec, FastGateState
 from ..model_base import Model
 from ..models import FunctionInventory, Hooks, Promotion, PromotionOrigin, Signal, Status
 
@@ -125,6 +126,10 @@ class PromotionView(PromotionSummary):
     updated_at: datetime
     analysis: AnalysisRecord | None = Field(
         default=None, description="canary analysis: the spec, each judged step, the latest evidence per metric"
+    )
+    fast_gate: FastGateSpec | None = Field(default=None, description="the fast gate's threshold, window, pattern")
+    fast_gate_state: FastGateState | None = Field(
+        default=None, description="the fast gate's subscription filter, whether it is removed, and its trip"
     )
     events: list[EventView] = Field(description="full history, oldest first, each with its actor")
 

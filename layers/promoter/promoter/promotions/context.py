@@ -9,6 +9,7 @@ from ..aws.cloudwatch import AlarmsAdapter
 from ..aws.dynamodb import PromotionStore
 from ..aws.events import EventsAdapter
 from ..aws.lambda_ import LambdaAdapter
+from ..aws.logs import LogsAdapter
 from ..aws.staging import StagingAdapter
 from ..aws.stepfunctions import WorkflowAdapter
 from ..aws.sts import RoleSessions, TargetAdapters
@@ -29,6 +30,7 @@ class Context:
     roles: RoleSessions
     artifacts: ArtifactsAdapter = field(default_factory=ArtifactsAdapter)
     staging: StagingAdapter = field(default_factory=StagingAdapter)
+    logs: LogsAdapter = field(default_factory=LogsAdapter)  # the fast gate's filters: this account only
 
     def adapters_for(self, role_arn: str | None, external_id: str | None = None) -> TargetAdapters:
         """Lambda, CloudWatch and artifact calls in an account: this one's, or through a role."""

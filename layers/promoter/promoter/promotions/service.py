@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .. import fast_gate
 from ..arns import account_of
 from ..aws.cloudwatch import AlarmsAdapter
 from ..aws.dynamodb import PromotionStore
@@ -19,6 +20,7 @@ from ..models import Carry, FunctionInventory, Promotion, PromotionOrigin, Promo
 from ..settings import Settings
 from .alarms import AlarmResponder
 from .context import Context
+from .fast_gate import FastGateResponder
 from .protocol import AliasWriter, Records
 from .reads import Reads
 from .signals import Signals
@@ -58,6 +60,7 @@ class PromoterService:
         self.tasks = WorkflowTasks(self.ctx, self.records, writer)
         self.signals = Signals(self.ctx, self.records, writer)
         self.alarm_responder = AlarmResponder(self.ctx, self.records, writer)
+        self.fast_gate = FastGateResponder(self.ctx, self.records, writer)
         self.reads = Reads(self.ctx, self.starter)
 
     # the adapters, for callers that read AWS through the control plane's own account
@@ -102,6 +105,10 @@ class PromoterService:
         self, alarm: str, reason: str, account: str | None = None, changed_at: datetime | None = None
     ) -> list[dict[str, Any]]:
         return self.alarm_responder.alarm_fired(alarm, reason, account, changed_at)
+
+    def logs_delivered(self, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """A CloudWatch Logs subscription delivery to the fast gate (raises ValueError if it is none)."""
+        return self.fast_gate.delivered(fast_gate.decode(event))
 
     def reconcile(self, min_age_seconds: float = 60.0) -> list[dict[str, Any]]:
         return self.signals.reconcile(min_age_seconds)

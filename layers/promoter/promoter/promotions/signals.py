@@ -7,14 +7,17 @@ the promotion ends (ABORTED) in that same write, so no later step can make it SU
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
 from .. import clock, decisions
+from ..aws.logs import Unsubscribed
 from ..errors import AliasDrift
 from ..models import AliasTarget, Ending, Promotion, Signal, SignalEntry, Status
+from . import fast_gate
 from .context import Context
-from .protocol import ANNOUNCE_LEASE_SECONDS, AliasWriter, Records
+from .protocol import ANNOUNCE_LEASE_SECONDS, AliasWriter, Records, end
 
 REPAIRER = "reconciler"
 RECENT_PROMOTIONS = 100  # the reconciler looks for unannounced changes among the newest promotions
@@ -70,7 +73,14 @@ class Signals:
         self.records.mutate(promotion_id, decide, REPAIRER)
         with suppress(AliasDrift):  # someone else's change stays; the record says so
             self.writer.write(promotion_id, REPAIRER, "back", AliasTarget(version=promotion.stable_version))
-        promotion = self.records.finish(promotion_id, REPAIRER)
+        removal = fast_gate.unsubscribe(self.ctx, promotion)  # Finalize never ran: its filter goes here
+
+        def finish(p: Promotion) -> None:
+            if removal is not None:
+                fast_gate.record_removal(p, removal, REPAIRER)
+            end(p, REPAIRER)
+
+        promotion = self.records.mutate(promotion_id, finish, REPAIRER)
         return {"promotion_id": promotion_id, "action": "repaired", "status": promotion.status.value}
 
     def reconcile(self, min_age_seconds: float = 60.0) -> list[dict[str, Any]]:
@@ -79,7 +89,24 @@ class Signals:
         outcomes = []
         for promotion in self.ctx.store.live(min_age_seconds):
             outcomes.append(self.repair_if_orphaned(promotion.id, "found by the reconciler"))
-        return outcomes + self.announce_orphans()
+        return outcomes + self.announce_orphans() + self.remove_orphaned_filters()
+
+    def remove_orphaned_filters(self, recent: int = RECENT_PROMOTIONS) -> list[dict[str, Any]]:
+        """A final record whose fast gate filter was never removed: someone else ended it (an alarm,
+        the fast gate) and its execution stopped before Finalize. Removed here, among the ``recent``
+        newest, once the execution no longer runs (a running one's Finalize removes it)."""
+        outcomes = []
+        for promotion in self.ctx.store.list(limit=recent)[0]:
+            state = promotion.fast_gate_state
+            if not promotion.status.is_final or promotion.fast_gate is None or (state and state.removed):
+                continue
+            if promotion.execution_arn and self.ctx.workflow.status(promotion.execution_arn) == "RUNNING":
+                continue
+            removal = fast_gate.unsubscribe(self.ctx, promotion)
+            if isinstance(removal, Unsubscribed):  # a refusal is tried again on the next run, silently
+                self.records.mutate(promotion.id, _removed(removal), REPAIRER)
+                outcomes.append({"promotion_id": promotion.id, "action": "filter_removed"})
+        return outcomes
 
     def announce_orphans(self, recent: int = RECENT_PROMOTIONS) -> list[dict[str, Any]]:
         """Nobody writes a final record again: a status change its writer died before putting on the
@@ -92,3 +119,7 @@ class Signals:
                 self.records.announce(self.records.get(promotion.id), made=[])  # only the expired ones
                 outcomes.append({"promotion_id": promotion.id, "action": "announced"})
         return outcomes
+
+
+def _removed(removal: Unsubscribed) -> Callable[[Promotion], None]:
+    return lambda p: fast_gate.record_removal(p, removal, REPAIRER)

@@ -18,6 +18,7 @@ from ..aws.lambda_ import MAX_HOOK_TIMEOUT_SECONDS, AliasState
 from ..errors import InvalidRequest, NotFound, PromoterError, TargetBusy
 from ..guards import TargetGuards
 from ..models import (
+    FAST_GATE_CROSS_ACCOUNT,
     AliasTarget,
     Carry,
     Ending,
@@ -78,6 +79,7 @@ class Starter:
         nothing is published here: the workflow's Carry step uploads the artifact and publishes the
         candidate, so the start answers at once.
         """
+        self._ensure_fast_gate_supported(request)  # before the role is assumed: it needs no call
         lambdas = self.ctx.lambdas_for(request)
         config, alias = self.preflight(request)
         approval = request.approval
@@ -174,6 +176,7 @@ class Starter:
             external_id=request.external_id,
             origin=origin,
             analysis=AnalysisRecord(spec=request.analysis) if request.analysis else None,
+            fast_gate=request.fast_gate,
             created_by=actor,
             created_at=clock.now(),
         )
@@ -207,6 +210,7 @@ class Starter:
         """What ``start`` checks before it touches anything, except the version: the function is
         managed, the target not busy, the alias settled, hooks present, alarms present and quiet.
         Returns the function's configuration and the alias."""
+        self._ensure_fast_gate_supported(request)  # before any call: it needs none
         lambdas = self.ctx.lambdas_for(request)
         function = lambdas.get_function(request.function)
         config, tags = function["Configuration"], function.get("Tags") or {}
@@ -227,6 +231,12 @@ class Starter:
         self._ensure_hooks_ready(request)
         self.ensure_alarms_ready(request.alarms, request.insufficient_data, request)
         return config, alias
+
+    def _ensure_fast_gate_supported(self, request: PromotionRequest) -> None:
+        if request.fast_gate is None:
+            return
+        if request.role_arn:  # the filter, its destination and the permission would span two accounts
+            raise InvalidRequest(FAST_GATE_CROSS_ACCOUNT, field="fast_gate")
 
     def _orphaned_lock(self, target: str, holder: str) -> bool:
         """A lock with no record, older than any start can run: its start died; release it."""

@@ -14,6 +14,7 @@ from typing import Any
 from .. import clock, decisions, observability
 from ..errors import AlarmFired, AliasDrift, CarryFailed, HookFailed
 from ..models import AliasTarget, Ending, Hold, Promotion, Signal, Status
+from . import fast_gate
 from .carry import Carrier
 from .context import WORKFLOW, Context
 from .protocol import AliasWriter, Records, end, ensure_live
@@ -37,9 +38,12 @@ class WorkflowTasks:
         if promotion.candidate_version is None:
             raise CarryFailed("the artifact was never carried: there is no candidate version")
         self._ensure_gates_pass(promotion, "before any traffic moved")
+        subscribed = fast_gate.subscribe(self.ctx, promotion)  # before any traffic: the first error counts
 
         def begin(p: Promotion) -> None:
             ensure_live(p)
+            if subscribed is not None:
+                fast_gate.record_subscription(p, subscribed, WORKFLOW)
             p.status = Status.AWAITING_APPROVAL if p.approval and not p.approved else Status.RUNNING
             p.record(WORKFLOW, "prepared", f"stable {p.stable_version}, candidate {p.candidate_version}")
 
@@ -216,9 +220,13 @@ class WorkflowTasks:
             # Success says the alias is on the candidate: someone may have moved it in the watch.
             self.writer.verify(promotion_id, WORKFLOW)
 
+        removal = fast_gate.unsubscribe(self.ctx, promotion)  # on every end; one already gone is fine
+
         def finish(p: Promotion) -> None:
             if p.ending is None:
                 p.ending = proposed
+            if removal is not None:
+                fast_gate.record_removal(p, removal, WORKFLOW)
             end(p, WORKFLOW)
 
         promotion = self.records.mutate(promotion_id, finish)
