@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from sandbox.fixtures.targets import Targets
-from tests.cli.helpers import COMMAND_LIMIT, Shell, iam_user_env
+from tests.cli.helpers import COMMAND_LIMIT, Shell, iam_user_env, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless, as root in a container (no sandbox), without a GPU, and with nothing that reaches the
@@ -89,6 +89,18 @@ def browser_page(tmp_path: Path) -> Iterator[Any]:
             yield context.pages[0] if context.pages else context.new_page()
         finally:
             context.close()
+
+
+FINAL = {"SUCCEEDED", "ROLLED_BACK", "FAILED", "ABORTED"}
+
+
+def api_call(server: Any, method: str, path: str, body: dict | None = None) -> dict:
+    """The sandbox's API with curl, as a user of `make sandbox` may call it (it signs nothing)."""
+    command = ["curl", "-sS", "-X", method, f"{server.api_url}{path}", "-H", "content-type: application/json"]
+    if body is not None:
+        command += ["--data", json.dumps(body)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=COMMAND_LIMIT, check=True)
+    return dict(json.loads(done.stdout))
 
 
 def start(shell: Shell, *args: str) -> str:
@@ -249,3 +261,39 @@ def test_the_pipelines_page_shows_each_environment_side_by_side(shell, targets, 
     expect(dev).to_contain_text("DRIFT: ")
     expect(dev).to_contain_text("settled: all traffic on version 1")
     page.screenshot(path=str(tmp_path / "pipelines-drift.png"), full_page=True)
+
+
+def test_the_promotion_page_shows_the_judges_evidence_and_the_fast_gate(
+    shell, server, targets, dashboard, browser_page, tmp_path
+):
+    """A judged promotion with too little traffic is inconclusive, which fails by default: the page shows
+    the judged step, the latest judgement and the fast gate's filter, removed at the end."""
+    from playwright.sync_api import expect
+
+    targets.function("judged")
+    body = {
+        "function": "judged",
+        "alias": "live",
+        "version": "2",
+        "strategy": {"type": "canary", "weight": 0.1, "bake_seconds": 120},
+        "analysis": {"warmup_seconds": 0},
+        "fast_gate": {"max_errors": 3, "window_seconds": 30},
+    }
+    started = api_call(server, "POST", "/promotions", body)
+    promotion = started["id"]
+    final = wait_until(
+        lambda: (view := api_call(server, "GET", f"/promotions/{promotion}"))["status"] in FINAL and view,
+        "the judged promotion to end",
+    )
+    assert final["status"] == "ROLLED_BACK", final["outcome_reason"]
+
+    page = browser_page
+    page.goto(dashboard.url + f"#/promotions/{promotion}")
+    expect(page.locator("h1 .status")).to_have_text("ROLLED_BACK")
+    judged = page.locator('[data-section="analysis"] tr[data-judged-step="0"]')
+    expect(judged).to_contain_text("inconclusive")
+    expect(judged).to_contain_text("fewer than the 100 needed")
+    expect(page.get_by_text(re.compile(r"^Latest judgement \(step 1\): inconclusive"))).to_be_visible()
+    expect(page.locator('[data-section="fast-gate"]')).to_contain_text("3 errors of the candidate in 30 s")
+    expect(page.locator('[data-section="fast-gate"]')).to_contain_text("removed")
+    page.screenshot(path=str(tmp_path / "promotion-judged.png"), full_page=True)

@@ -365,6 +365,56 @@ function hooksSection(p) {
     el("tbody", {}, rows))];
 }
 
+function dataTable(section, headers, rows) {
+  return el("table", { "data-section": section },
+    el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col", text: h })))),
+    el("tbody", {}, rows));
+}
+
+function num(value, digits = 4) {
+  return value === null || value === undefined ? "—" : String(Number(Number(value).toPrecision(digits)));
+}
+
+// The judge's verdict per judged step, and the latest judgement's evidence per metric (as `promoter status`).
+function analysisSection(p) {
+  const analysis = p.analysis;
+  if (!analysis) return null;
+  const steps = Object.entries(analysis.steps || {}).sort(([a], [b]) => Number(a) - Number(b));
+  const parts = [el("h2", { text: "Canary analysis" }),
+    steps.length ? dataTable("analysis", ["Step", "Verdict", "Action", "Score", "Extensions", "Reason"],
+      steps.map(([index, j]) => el("tr", { "data-judged-step": index },
+        el("td", { text: String(Number(index) + 1) }), el("td", { text: j.verdict }), el("td", { text: j.action }),
+        el("td", { text: num(j.score, 3) }), el("td", { text: String(j.extensions ?? 0) }), el("td", { text: j.reason || "" }))))
+      : el("p", { class: "muted", text: "no step judged yet" })];
+  const last = analysis.last;
+  if (last) {
+    parts.push(el("p", { text: `Latest judgement${last.step === null || last.step === undefined ? "" : ` (step ${last.step + 1})`}: ` +
+      `${last.verdict}, score ${num(last.score, 3)}, ${last.candidate_invocations} candidate / ${last.stable_invocations} ` +
+      `stable invocations over ${last.periods} periods` }),
+    dataTable("evidence", ["Metric", "Test", "Stable", "Candidate", "p-value", "Effect", "Verdict"],
+      (last.metrics || []).map((m) => el("tr", { "data-metric": m.name },
+        el("td", { text: m.name }), el("td", { text: m.test }), el("td", { text: num(m.stable) }),
+        el("td", { text: num(m.candidate) }), el("td", { text: num(m.p_value, 3) }), el("td", { text: num(m.effect, 3) }),
+        el("td", { text: `${m.verdict}${m.failed ? " (fails)" : ""}` })))));
+  }
+  return parts;
+}
+
+function fastGateSection(p) {
+  const gate = p.fast_gate;
+  if (!gate) return null;
+  const state = p.fast_gate_state;
+  const trip = state && state.trip;
+  let filter = "not put yet (Prepare puts it)";
+  if (state) filter = `${state.filter_name} on ${state.log_group}${state.removed ? ", removed" : ", watching"}`;
+  return [el("h2", { text: "Fast gate" }), el("dl", { class: "facts", "data-section": "fast-gate" },
+    el("dt", { text: "Rolls back past" }),
+    el("dd", { text: `${gate.max_errors} errors of the candidate in ${gate.window_seconds} s${gate.pattern ? `, also "${gate.pattern}"` : ""}` }),
+    el("dt", { text: "Subscription filter" }), el("dd", { text: filter }),
+    el("dt", { text: "Tripped" }),
+    el("dd", { text: trip ? `${trip.errors} errors in ${trip.window_seconds} s (first ${clock(trip.first_error_at)}), alias back at ${clock(trip.at)}` : "no" }))];
+}
+
 function eventsSection(p) {
   const events = p.events || [];
   return [el("h2", { text: `History (${events.length} events)` }), el("table", { "data-section": "history" },
@@ -407,7 +457,7 @@ function drawPromotion(p) {
     actionsSection(p),
     el("h2", { text: "Steps" }), stepsTimeline(p),
     el("h2", { text: "Traffic share over time" }), trafficChart(p),
-    gatesSection(p), hooksSection(p), eventsSection(p),
+    gatesSection(p), fastGateSection(p), analysisSection(p), hooksSection(p), eventsSection(p),
   ];
 }
 
