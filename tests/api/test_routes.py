@@ -201,6 +201,7 @@ def test_openapi_document_and_swagger_ui(gateway):
     assert set(document["paths"]) == {
         "/promotions",
         "/promotions/{promotion_id}",
+        "/promotions/{promotion_id}/gates",
         "/promotions/{promotion_id}/abort",
         "/promotions/{promotion_id}/pause",
         "/promotions/{promotion_id}/resume",
