@@ -1,5 +1,6 @@
 """Fifty promotions at once in one in-process sandbox, half of them with a pre-traffic hook (a
-nested invoke): every one ends as its strategy says, none with a States.Runtime error (before
+nested invoke), under Lambda's control-plane rates (a throttled start is retried, as a client
+retries a 429): every one ends as its strategy says, none with a States.Runtime error (before
 invocations had environments of their own, some lost AWS_LAMBDA_FUNCTION_NAME mid-run)."""
 
 from __future__ import annotations
