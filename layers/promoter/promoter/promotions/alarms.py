@@ -8,6 +8,7 @@ the alias read); the record's end, the task token and the announcement come afte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +18,44 @@ from ..arns import account_of
 from ..errors import AliasDrift
 from ..models import AliasTarget, Ending, Promotion, Status
 from .context import Context
-from .protocol import AliasWriter, Records, end
+from .protocol import AliasWriter, Read, Records, end
+
+
+def roll_back_first(
+    ctx: Context,
+    records: Records,
+    writer: AliasWriter,
+    read: Read,
+    ending: Ending,
+    on_written: Callable[[Promotion], None] | None = None,
+    on_recorded: Callable[[Promotion], None] | None = None,
+) -> Promotion:
+    """The alias back to stable first, claimed on ``read``; then the record ends with ``ending``
+    (once, if no other writer ended it) and a waiting workflow wakes. ``on_written`` sees the
+    record the alias write confirmed (not called on drift: that is recorded FAILED);
+    ``on_recorded`` adds to the record the rollback's own facts. The alarm listener's and the fast
+    gate's rollback."""
+    promotion_id, actor = read[0].id, ending.actor
+    with suppress(AliasDrift):  # drift is recorded: FAILED, the out-of-band change kept
+        back = writer.write(
+            promotion_id, actor, "back", AliasTarget(version=read[0].stable_version), ending=ending, read=read
+        )
+        if on_written is not None:
+            on_written(back)
+
+    def rolled_back(p: Promotion) -> None:
+        ours = p.ending
+        if not p.status.is_final and ours is not None and ours.actor == actor and not ours.leave_alias:
+            if on_recorded is not None:
+                on_recorded(p)
+            p.record(actor, "rolled_back", f"alias on version {p.stable_version}: {ours.reason}")
+        end(p, actor)
+
+    promotion = records.mutate(promotion_id, rolled_back, actor)
+    if promotion.task_token:  # wake the workflow so no further step runs
+        ctx.workflow.fail(promotion.task_token, "PromotionEnded", promotion.outcome_reason)
+    return promotion
+
 
 # An event whose state change is younger than this is the alarm's state: CloudWatch evaluates an
 # alarm at most every 10 s (high resolution), so it cannot have been evaluated again since.
@@ -65,18 +103,12 @@ class AlarmResponder:
                 stale = f"alarm is {state} now (stale event)"
                 return {"promotion_id": promotion_id, "action": "ignored", "reason": stale}
         ending = Ending(status=Status.ROLLED_BACK, reason=f"alarm {alarm} is ALARM: {reason}", actor=actor)
-        stable = AliasTarget(version=promotion.stable_version)
-        with suppress(AliasDrift):  # drift is recorded: FAILED, the out-of-band change kept
-            back = self.writer.write(promotion_id, actor, "back", stable, ending=ending, read=read)
-            observability.rolled_back_by_alarm(back, actor, changed_at)
-
-        def rolled_back(p: Promotion) -> None:
-            ending = p.ending
-            if not p.status.is_final and ending is not None and ending.actor == actor and not ending.leave_alias:
-                p.record(actor, "rolled_back", f"alias on version {p.stable_version}: {ending.reason}")
-            end(p, actor)
-
-        promotion = self.records.mutate(promotion_id, rolled_back, actor)
-        if promotion.task_token:  # wake the workflow so no further step runs
-            self.ctx.workflow.fail(promotion.task_token, "PromotionEnded", promotion.outcome_reason)
+        promotion = roll_back_first(
+            self.ctx,
+            self.records,
+            self.writer,
+            read,
+            ending,
+            on_written=lambda back: observability.rolled_back_by_alarm(back, actor, changed_at),
+        )
         return {"promotion_id": promotion_id, "action": "rolled_back", "status": promotion.status.value}

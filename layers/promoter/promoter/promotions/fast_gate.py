@@ -9,18 +9,18 @@ consistent Query of the window) are made, because they decide whether to roll ba
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Any
 
 from .. import clock, fast_gate
 from ..aws.errors import plain_message, was_refused
 from ..aws.fast_gate_counts import FastGateCounts
 from ..aws.logs import Unsubscribed
-from ..errors import AliasDrift, FastGateFailed, NotFound
+from ..errors import FastGateFailed, NotFound
 from ..fast_gate import ACTOR, FastGateState, FastGateTrip, LogsDelivery
-from ..models import AliasTarget, Ending, Promotion, Status
+from ..models import Ending, Promotion, Status
+from .alarms import roll_back_first
 from .context import Context
-from .protocol import AliasWriter, Records, end
+from .protocol import AliasWriter, Records
 
 
 def subscribe(ctx: Context, promotion: Promotion) -> FastGateState | None:
@@ -118,27 +118,16 @@ class FastGateResponder:
             f"(more than {spec.max_errors}) in {delivery.logGroup}"
         )
         ending = Ending(status=Status.ROLLED_BACK, reason=reason, actor=ACTOR)
-        with suppress(AliasDrift):  # drift is recorded: FAILED, the out-of-band change kept
-            self.writer.write(
-                promotion_id, ACTOR, "back", AliasTarget(version=promotion.stable_version), ending=ending, read=read
-            )
-        trip = FastGateTrip(
-            errors=window.errors,
-            window_seconds=spec.window_seconds,
-            first_error_at=fast_gate.at_second(window.first_second or first),
-            last_error_at=fast_gate.at_second(window.last_second or last),
-            at=clock.now(),
-        )
 
-        def rolled_back(p: Promotion) -> None:
-            ending = p.ending
-            if not p.status.is_final and ending is not None and ending.actor == ACTOR and not ending.leave_alias:
-                if p.fast_gate_state is not None and p.fast_gate_state.trip is None:
-                    p.fast_gate_state.trip = trip
-                p.record(ACTOR, "rolled_back", f"alias on version {p.stable_version}: {ending.reason}")
-            end(p, ACTOR)
+        def tripped(p: Promotion) -> None:  # after the alias write: "at" is when it went back
+            if p.fast_gate_state is not None and p.fast_gate_state.trip is None:
+                p.fast_gate_state.trip = FastGateTrip(
+                    errors=window.errors,
+                    window_seconds=spec.window_seconds,
+                    first_error_at=fast_gate.at_second(window.first_second or first),
+                    last_error_at=fast_gate.at_second(window.last_second or last),
+                    at=clock.now(),
+                )
 
-        promotion = self.records.mutate(promotion_id, rolled_back, ACTOR)
-        if promotion.task_token:  # wake the workflow so no further step runs
-            self.ctx.workflow.fail(promotion.task_token, "PromotionEnded", promotion.outcome_reason)
+        promotion = roll_back_first(self.ctx, self.records, self.writer, read, ending, on_recorded=tripped)
         return outcome | {"action": "rolled_back", "status": promotion.status.value}
