@@ -11,6 +11,10 @@ Also prints the state transitions of a promotion whose bake an alarm ended early
 alarm listener makes before its UpdateAlias, and the event path next to a bare GetAlias +
 UpdateAlias on the same sandbox (the floor: what any rollback must at least do).
 
+Both ends are moments the sandbox's own threads record (``Moments``): the alarm's state change in
+the CloudWatch backend, and the alias write the Lambda backend accepted. The bench's thread waits
+on an event instead of polling, so it takes no interpreter time from the listener it measures.
+
     .venv/bin/python -m bench.rollback_latency
 """
 
@@ -18,8 +22,10 @@ from __future__ import annotations
 
 import random
 import statistics
+import threading
 import time
 from collections import Counter
+from typing import Any
 
 from promoter.models import PromotionRequest, Status
 from sandbox import Sandbox
@@ -33,7 +39,50 @@ BAKE_SECONDS = 2  # real seconds at time scale 1: the workflow path waits for th
 RULE_LOGICAL_ID = "AlarmListenerFunctionAlarmStateChange"
 
 
-def one_run(box: Sandbox, targets: Targets, index: int, *, event_path: bool) -> tuple[float, int, list[str] | None]:
+class Moments:
+    """perf_counter moments recorded where they happen: an alarm changing state, and the sandbox
+    accepting a write of ``watched`` (function, alias) to one version with empty routing."""
+
+    def __init__(self) -> None:
+        self.changed: float | None = None
+        self.landed = threading.Event()
+        self.watched: tuple[str, str, str] | None = None
+        self.written: float | None = None
+        from moto.awslambda import models as lambda_models
+        from moto.cloudwatch import models as cw
+
+        update_state, update_alias = cw.Alarm.update_state, lambda_models.LambdaAlias.update
+
+        def on_state(alarm: Any, reason: str, reason_data: str, state_value: str) -> None:
+            if state_value == "ALARM" and alarm.state_value != "ALARM":
+                self.changed = time.perf_counter()
+            update_state(alarm, reason, reason_data, state_value)
+
+        def on_alias(alias: Any, *args: Any, **kwargs: Any) -> None:
+            update_alias(alias, *args, **kwargs)
+            function = alias.arn.split(":function:")[1].rsplit(":", 1)[0]
+            weights = (alias.routing_config or {}).get("AdditionalVersionWeights")
+            if (function, alias.name, alias.function_version) == self.watched and not weights:
+                self.written = time.perf_counter()
+                self.landed.set()
+
+        cw.Alarm.update_state, lambda_models.LambdaAlias.update = on_state, on_alias
+        self._restore = lambda: setattr(cw.Alarm, "update_state", update_state) or setattr(
+            lambda_models.LambdaAlias, "update", update_alias
+        )
+
+    def watch(self, function: str, alias: str, version: str) -> None:
+        self.changed = self.written = None
+        self.landed.clear()
+        self.watched = (function, alias, version)
+
+    def restore(self) -> None:
+        self._restore()
+
+
+def one_run(
+    box: Sandbox, targets: Targets, moments: Moments, index: int, *, event_path: bool
+) -> tuple[float, int, list[str] | None]:
     name = f"bench{index}"
     targets.function(name)
     alarm = targets.alarm(f"{name}-errors", name)
@@ -49,14 +98,11 @@ def one_run(box: Sandbox, targets: Targets, index: int, *, event_path: bool) -> 
         time.sleep(0.001)
     time.sleep(random.uniform(0.1, BAKE_SECONDS * 0.8))  # the alarm fires somewhere in the bake
     with recording() as calls:
-        since = len(ALIAS_WRITES)
-        fired = time.perf_counter()
+        moments.watch(name, "live", "1")
         targets.set_alarm(alarm, "ALARM", "errors on the canary")
-        # Watch the writes the sandbox accepted (no request: polling GetAlias would compete with the
-        # listener for the interpreter and slow down what it measures)
-        while not any(w[:3] == (name, "live", "1") and not w[3] for w in ALIAS_WRITES[since:]):
-            time.sleep(0.0005)
-        latency = time.perf_counter() - fired
+        assert moments.landed.wait(60), "the alias never went back to stable"
+        assert moments.changed is not None and moments.written is not None
+        latency = moments.written - moments.changed
         before = before_first(list(calls), "AlarmListener", "lambda", "UpdateAlias") if event_path else None
     final = box.wait_until_final(promotion.id)
     assert final.status is Status.ROLLED_BACK, final.outcome_reason
@@ -72,30 +118,47 @@ def measure(event_path: bool) -> tuple[list[float], list[int], list[list[str]]]:
             rule = box.physical_id(RULE_LOGICAL_ID)
             box.client("events").disable_rule(Name=rule)
         targets = Targets(region=box.region)
-        for index in range(RUNS):
-            latency, count, before = one_run(box, targets, index, event_path=event_path)
-            latencies.append(latency)
-            transitions.append(count)
-            if before is not None:
-                befores.append(before)
+        moments = Moments()
+        try:
+            for index in range(RUNS):
+                latency, count, before = one_run(box, targets, moments, index, event_path=event_path)
+                latencies.append(latency)
+                transitions.append(count)
+                if before is not None:
+                    befores.append(before)
+        finally:
+            moments.restore()
     return latencies, transitions, befores
 
 
 def bare_rollback() -> list[float]:
-    """GetAlias + UpdateAlias (with its RevisionId) and nothing else, on the same sandbox."""
+    """GetAlias + UpdateAlias (with its RevisionId) and nothing else, on the same sandbox: from the
+    GetAlias to the sandbox accepting the write back to version 1, as the event path is measured."""
     times = []
     with Sandbox(time_scale=1.0) as box:
         targets = Targets(region=box.region)
         targets.function("bare")
         client = box.client("lambda")
-        for index in range(RUNS):
-            routing = {"AdditionalVersionWeights": {"2": 0.1}} if index % 2 else {}
-            began = time.perf_counter()
-            revision = client.get_alias(FunctionName="bare", Name="live")["RevisionId"]
-            client.update_alias(
-                FunctionName="bare", Name="live", FunctionVersion="1", RoutingConfig=routing, RevisionId=revision
-            )
-            times.append(time.perf_counter() - began)
+        moments = Moments()
+        try:
+            for _ in range(RUNS):
+                time.sleep(0.25)  # 3 control-plane calls a run: under Lambda's 15/s, so none is throttled
+                client.update_alias(
+                    FunctionName="bare",
+                    Name="live",
+                    FunctionVersion="1",
+                    RoutingConfig={"AdditionalVersionWeights": {"2": 0.1}},
+                )
+                moments.watch("bare", "live", "1")
+                began = time.perf_counter()
+                revision = client.get_alias(FunctionName="bare", Name="live")["RevisionId"]
+                client.update_alias(
+                    FunctionName="bare", Name="live", FunctionVersion="1", RoutingConfig={}, RevisionId=revision
+                )
+                assert moments.written is not None
+                times.append(moments.written - began)
+        finally:
+            moments.restore()
     return times
 
 

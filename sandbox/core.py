@@ -78,6 +78,7 @@ class Sandbox:
         self.outputs: dict[str, str] = {}
         self._mock: Any = None
         self._saved_env: dict[str, str] = {}
+        self._waiter: tuple[PromoterService, Any] | None = None
 
     def __enter__(self) -> Sandbox:
         self.start()
@@ -102,6 +103,7 @@ class Sandbox:
     def stop(self) -> None:
         stop_local_aws(self._mock)
         self._mock = None
+        self._waiter = None
         os.environ.clear()
         os.environ.update(self._saved_env)
 
@@ -149,25 +151,32 @@ class Sandbox:
     def service(self) -> PromoterService:
         return PromoterService(self.settings)
 
+    def _waiting_clients(self) -> tuple[PromoterService, Any]:
+        """One service and Step Functions client for every wait: making clients per wait costs the
+        sandbox the time that the promotions waited for need."""
+        if self._waiter is None:
+            self._waiter = (self.service(), self.client("stepfunctions"))
+        return self._waiter
+
     def wait_until_final(self, promotion_id: str, timeout: float = 60.0) -> Promotion:
         """Poll the record until it is final and the execution has ended."""
-        service = self.service()
-        sfn = self.client("stepfunctions")
+        service, sfn = self._waiting_clients()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            promotion = service.get(promotion_id)
-            if promotion.status.is_final:
+            # the record alone while waiting: a waiter reading whole histories slows what it waits for
+            record, _ = service.ctx.store.get_with_rev(promotion_id)
+            if record.status.is_final:
                 try:
-                    status = sfn.describe_execution(executionArn=promotion.execution_arn)["status"]
+                    status = sfn.describe_execution(executionArn=record.execution_arn)["status"]
                 except sfn.exceptions.ExecutionDoesNotExist:
-                    return promotion  # the workflow never started
+                    return service.get(promotion_id)  # the workflow never started
                 if status != "RUNNING":
-                    return promotion
+                    return service.get(promotion_id)
             time.sleep(0.05)
         raise TimeoutError(f"promotion {promotion_id} is still {service.get(promotion_id).status} after {timeout}s")
 
     def wait_for_status(self, promotion_id: str, *statuses: str, timeout: float = 30.0) -> Promotion:
-        service = self.service()
+        service, _ = self._waiting_clients()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             promotion = service.get(promotion_id)

@@ -18,12 +18,12 @@ import threading
 from collections.abc import Callable
 
 from . import workers
-from .aws import cloudformation, dynamodb, logs, scheduler
+from .aws import backends, cloudformation, dynamodb, logs, scheduler
 from .aws.awslambda import code, invoke, runtime, throttling, versions
 from .aws.cloudwatch import alarms, percentiles
 from .aws.events import delivery
 from .aws.iam import policy
-from .aws.stepfunctions import execution, limits
+from .aws.stepfunctions import execution, limits, reuse
 from .clock import CLOCK
 
 Patch = Callable[[], None]
@@ -39,6 +39,7 @@ def run_the_protocol_on_the_sandbox_clock() -> None:
 
 
 PATCHES: tuple[Patch, ...] = (
+    backends.look_up_known_accounts_directly,
     # Lambda
     runtime.install_stdout_capture,
     runtime.install_environ,
@@ -72,6 +73,9 @@ PATCHES: tuple[Patch, ...] = (
     limits.terminal_errors,
     limits.limit_task_input,
     limits.parallel_branch_errors,
+    reuse.parse_each_definition_once,
+    reuse.compile_each_json_path_once,
+    reuse.one_client_per_service,
     run_the_protocol_on_the_sandbox_clock,
     # CloudFormation (and the API Gateway and IAM resources it creates)
     cloudformation.keep_function_properties,
@@ -82,6 +86,7 @@ PATCHES: tuple[Patch, ...] = (
     cloudformation.import_rest_api_bodies,
     policy.attach_managed_policy_arns,
     # DynamoDB
+    dynamodb.transactions_undo_their_own_items,
     dynamodb.atomic_conditional_writes,
     dynamodb.reads_between_writes,
     # IAM, last: it authorises every request before the rest sees it

@@ -51,6 +51,7 @@ class Window:
 class Counts:
     accepted: int = 0
     refused: int = 0
+    control_plane: int = 0  # of those accepted, the ones the 15/s remainder counts
     # the most requests of the 15/s remainder accepted within one second
     peak_per_second: int = 0
 
@@ -78,20 +79,21 @@ def admit(account: str, region: str, operation: str, now: float | None = None) -
             return False
         _counts.accepted += 1
         if group == "ControlPlane":
+            _counts.control_plane += 1
             _counts.peak_per_second = max(_counts.peak_per_second, len(window.accepted))
         return True
 
 
 def counts() -> Counts:
     with _lock:
-        return Counts(_counts.accepted, _counts.refused, _counts.peak_per_second)
+        return Counts(_counts.accepted, _counts.refused, _counts.control_plane, _counts.peak_per_second)
 
 
 def reset() -> None:
     """Empty windows and zero counts (each sandbox start, and a bench between runs)."""
     with _lock:
         _windows.clear()
-        _counts.accepted = _counts.refused = _counts.peak_per_second = 0
+        _counts.accepted = _counts.refused = _counts.control_plane = _counts.peak_per_second = 0
 
 
 def _too_many_requests() -> tuple[int, dict[str, str], str]:

@@ -42,6 +42,7 @@ policies; S3 is not checked.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -96,10 +97,15 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+@functools.lru_cache(maxsize=4096)  # every request matches the same few policies' patterns
+def _wildcard_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(regex, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+
+
 def _wildcard(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
     """IAM's ``*`` (any run, colons included) and ``?`` (one character)."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
+    return _wildcard_regex(pattern, ignore_case).fullmatch(value) is not None
 
 
 def action_matches(patterns: Any, action: str) -> bool:
