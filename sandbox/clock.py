@@ -137,6 +137,13 @@ class SandboxClock:
     def sleep(self, seconds: float) -> None:
         time.sleep(self.real(seconds))
 
+    def retry_wait(self, seconds: float) -> float:
+        """A Retry interval, in real seconds: scaled like a wait, but never below
+        ``min(seconds, MIN_REAL_RETRY)``: what a retry waits out (a second's throttling window, a
+        concurrent writer) passes in real time, and a retry scaled to nothing meets it again."""
+        return max(self.real(seconds), min(max(0.0, float(seconds)), MIN_REAL_RETRY))
+
 
 MIN_REAL_TIMEOUT = 30.0
+MIN_REAL_RETRY = 1.0  # Lambda's and DynamoDB's request rates are per second of real time
 CLOCK = SandboxClock()

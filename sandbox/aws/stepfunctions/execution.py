@@ -45,7 +45,10 @@ def scale_time() -> None:
     """Wait states, Retry intervals and task timeouts last ``seconds / scale`` real seconds on the
     sandbox clock (sandbox/clock.py), so a 30 s bake lasts 3 s at scale 10; a fixed
     ``TimeoutSeconds`` keeps a floor (``SandboxClock.real_timeout``), since a handler's real run time
-    does not shrink with the clock, while bakes (``TimeoutSecondsPath``) scale fully. On AWS these are
+    does not shrink with the clock, while bakes (``TimeoutSecondsPath``) scale fully. A Retry
+    interval keeps a floor of up to 1 s (``SandboxClock.retry_wait``): the throttling it waits out
+    is counted in real seconds, so a retry scaled to nothing would be refused again, as it would
+    not be on AWS. On AWS these are
     real time. https://docs.aws.amazon.com/step-functions/latest/dg/state-wait.html,
     https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-retrying-after-an-error"""
 
@@ -76,6 +79,6 @@ def scale_time() -> None:
 
         @staticmethod
         def sleep(seconds: float) -> None:
-            CLOCK.sleep(seconds)
+            time.sleep(CLOCK.retry_wait(seconds))
 
     retrier_decl.time = _ScaledTimeModule()  # type: ignore[assignment]  # a module's stand-in: its sleep on the sandbox clock
