@@ -25,4 +25,4 @@ def look_up_known_accounts_directly() -> None:
         if not dict.__contains__(self, account_id):
             create(self, account_id)
 
-    BackendDict._create_account_specific_backend = create_unless_known  # type: ignore[method-assign]
+    BackendDict._create_account_specific_backend = create_unless_known

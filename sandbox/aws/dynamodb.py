@@ -85,7 +85,7 @@ def transactions_undo_their_own_items() -> None:
             setattr(clone, name, copy.deepcopy(value, memo))
         return clone
 
-    Table.__deepcopy__ = deepcopy_table
+    Table.__deepcopy__ = deepcopy_table  # type: ignore[attr-defined]
     original = dynamodb_models.DynamoDBBackend.transact_write_items
 
     def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
@@ -94,15 +94,15 @@ def transactions_undo_their_own_items() -> None:
             streams: dict[str, int] = {}
             for entry in transact_items[:100]:  # moto refuses more before writing any
                 for op_type, op in entry.items():
-                    table = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
+                    table: Any = self.tables.get(op.get("TableName")) if isinstance(op, dict) else None
                     key = _item_key(table, op_type, op) if table is not None else None
-                    if key is None:
+                    if table is None or key is None:
                         continue
                     try:
                         hash_key, range_key = self.get_keys_value(table, key)
+                        before = table.get_item(hash_key, range_key)
                     except Exception:  # noqa: BLE001 - a malformed key: moto refuses it unwritten
                         continue
-                    before = table.get_item(hash_key, range_key)
                     journal.setdefault(
                         (table.name, repr((hash_key, range_key))),
                         (table, hash_key, range_key, copy.deepcopy(before)),

@@ -57,7 +57,9 @@ WRITES = [
                 "ExpressionAttributeValues": {":two": {"N": "2"}}}},
     {"Delete": {"TableName": TABLE, "Key": key("b")}},
 ]  # fmt: skip
-FAILING_CHECK = {"ConditionCheck": {"TableName": TABLE, "Key": key("missing"), "ConditionExpression": "attribute_exists(pk)"}}
+FAILING_CHECK = {
+    "ConditionCheck": {"TableName": TABLE, "Key": key("missing"), "ConditionExpression": "attribute_exists(pk)"}
+}
 
 
 @pytest.mark.parametrize("position", ["first", "last"])

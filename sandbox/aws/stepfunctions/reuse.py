@@ -42,7 +42,7 @@ def parse_each_definition_once() -> None:
                 key = self.__dict__.setdefault("_EvalComponent__heap_key", long_uid())
         return str(key)
 
-    EvalComponent.heap_key = property(heap_key)  # type: ignore[method-assign,assignment]
+    EvalComponent.heap_key = property(heap_key)  # type: ignore[assignment]
 
 
 def compile_each_json_path_once() -> None:
