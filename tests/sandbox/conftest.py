@@ -6,13 +6,16 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
-from sandbox import Sandbox
+from sandbox import Sandbox, workers
 from sandbox.fixtures.targets import Targets, zip_source
+from sandbox.install import install
 
 RECORDER_TABLE = "sandbox-recorder"
 RECORDER_CODE = """
@@ -32,6 +35,27 @@ def handler(event, context):
     })
     return {"recorded": True}
 """
+
+
+TEST_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@contextmanager
+def patched_moto(monkeypatch: pytest.MonkeyPatch, time_scale: float = 1.0, **config: Any) -> Iterator[None]:
+    """moto with every sandbox patch, in this process, without deploying the stack; the sandbox's
+    threads are stopped afterwards. ``config`` is moto's (e.g. ``stepfunctions=...``)."""
+    for name, value in TEST_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    install(time_scale, {})
+    try:
+        with mock_aws(config=config or None):
+            yield
+    finally:
+        workers.stop()
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:

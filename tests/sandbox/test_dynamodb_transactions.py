@@ -9,35 +9,26 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from sandbox import workers
-from sandbox.install import install
+from tests.sandbox.conftest import patched_moto
 
 TABLE = "t"
 
 
 @pytest.fixture
 def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    install(1.0, {})
-    try:
-        with mock_aws():
-            client = boto3.client("dynamodb")
-            client.create_table(
-                TableName=TABLE,
-                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                      {"AttributeName": "sk", "AttributeType": "S"}],
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-                BillingMode="PAY_PER_REQUEST",
-            )  # fmt: skip
-            for sk in ("a", "b"):
-                client.put_item(TableName=TABLE, Item={"pk": {"S": "p"}, "sk": {"S": sk}, "v": {"N": "1"}})
-            yield client
-    finally:
-        workers.stop()
+    with patched_moto(monkeypatch):
+        client = boto3.client("dynamodb")
+        client.create_table(
+            TableName=TABLE,
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                  {"AttributeName": "sk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            BillingMode="PAY_PER_REQUEST",
+        )  # fmt: skip
+        for sk in ("a", "b"):
+            client.put_item(TableName=TABLE, Item={"pk": {"S": "p"}, "sk": {"S": sk}, "v": {"N": "1"}})
+        yield client
 
 
 def items(client: Any) -> dict[str, dict[str, Any]]:

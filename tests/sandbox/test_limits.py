@@ -11,13 +11,11 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from moto import mock_aws
 
-from sandbox import Sandbox, workers
+from sandbox import Sandbox
 from sandbox.aws.events import delivery
-from sandbox.install import install
 from sandbox.server.api_gateway import INTEGRATION_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES, ApiGateway
-from tests.sandbox.conftest import wait_until
+from tests.sandbox.conftest import patched_moto, wait_until
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 ALARM_PATTERN = {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}
@@ -31,15 +29,8 @@ FORGED_ALARM = {
 # --- Step Functions -------------------------------------------------------------------------------------
 @pytest.fixture
 def sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    install(1.0, {})
-    try:
-        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-            yield boto3.client("stepfunctions")
-    finally:
-        workers.stop()
+    with patched_moto(monkeypatch, stepfunctions={"execute_state_machine": True}):
+        yield boto3.client("stepfunctions")
 
 
 def run(sfn: Any, definition: dict[str, Any], name: str = "m", payload: Any = None) -> dict[str, Any]:

@@ -9,11 +9,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from sandbox import workers
-from sandbox.install import install
-from tests.sandbox.conftest import wait_until
+from tests.sandbox.conftest import patched_moto, wait_until
 
 ROLE = "arn:aws:iam::123456789012:role/sfn"
 RETRIED = {
@@ -32,15 +29,8 @@ RETRIED = {
 
 @pytest.fixture
 def sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                        "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
-        monkeypatch.setenv(name, value)
-    install(20.0, {})  # a retry's 1 s interval lasts 50 ms
-    try:
-        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-            yield boto3.client("stepfunctions")
-    finally:
-        workers.stop()
+    with patched_moto(monkeypatch, stepfunctions={"execute_state_machine": True}):
+        yield boto3.client("stepfunctions")
 
 
 def attempts(sfn: Any, arn: str) -> int:
