@@ -67,8 +67,9 @@ class Moments:
                 self.landed.set()
 
         cw.Alarm.update_state, lambda_models.LambdaAlias.update = on_state, on_alias
-        self._restore = lambda: setattr(cw.Alarm, "update_state", update_state) or setattr(
-            lambda_models.LambdaAlias, "update", update_alias
+        self._originals = (
+            (cw.Alarm, "update_state", update_state),
+            (lambda_models.LambdaAlias, "update", update_alias),
         )
 
     def watch(self, function: str, alias: str, version: str) -> None:
@@ -77,7 +78,8 @@ class Moments:
         self.watched = (function, alias, version)
 
     def restore(self) -> None:
-        self._restore()
+        for owner, name, original in self._originals:
+            setattr(owner, name, original)
 
 
 def one_run(
