@@ -87,6 +87,7 @@ PATCHES: tuple[Patch, ...] = (
     policy.attach_managed_policy_arns,
     # DynamoDB
     dynamodb.transactions_undo_their_own_items,
+    dynamodb.transactions_honour_client_request_tokens,
     dynamodb.atomic_conditional_writes,
     dynamodb.reads_between_writes,
     # IAM, last: it authorises every request before the rest sees it

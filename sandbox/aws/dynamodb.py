@@ -6,13 +6,16 @@ beside a write could raise "dictionary changed size during iteration". The item 
 is moto's own and kept.
 
 A cancelled TransactWriteItems leaves every item as it was, as in AWS; the sandbox undoes it item
-by item, where moto deep-copied each table the transaction names before every transaction.
+by item, where moto deep-copied each table the transaction names before every transaction. A
+TransactWriteItems retried with its ClientRequestToken is not applied twice, as in AWS.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import threading
+import time
 from typing import Any
 
 _DYNAMODB_WRITES = threading.RLock()
@@ -127,3 +130,54 @@ def transactions_undo_their_own_items() -> None:
                 _UNDOING_BY_ITEM.on = False
 
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+# AWS: "A client request token is valid for 10 minutes after the first request that uses it is completed."
+CLIENT_REQUEST_TOKEN_SECONDS = 600
+
+
+def transactions_honour_client_request_tokens() -> None:
+    """A TransactWriteItems sent again with its ClientRequestToken within 10 minutes answers success
+    and writes nothing more; the same token with other parameters is refused with
+    IdempotentParameterMismatchException, as in AWS
+    (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html#DDB-TransactWriteItems-request-ClientRequestToken).
+    The SDKs fill in a token for every call and keep it across their own retries, so a transaction
+    whose answer was lost (a 500 after it landed, a timeout) is retried without effect. moto
+    ignored the token and applied the retry: a start's lock and record, written by the first
+    attempt, made the retry's conditions fail, and the start was refused as busy with itself.
+    Only a transaction that succeeded keeps its token: a cancelled one wrote nothing."""
+    from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.transact_write_items
+
+    def transact_write_items(self: Any) -> Any:
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return original(self)
+        request = json.dumps({k: v for k, v in self.body.items() if k != "ClientRequestToken"}, sort_keys=True)
+        backend = self.dynamodb_backend
+        with _DYNAMODB_WRITES:
+            now = time.monotonic()
+            tokens: dict[str, tuple[str, float]] = backend.__dict__.setdefault("_client_request_tokens", {})
+            for old in [t for t, (_, at) in tokens.items() if now - at > CLIENT_REQUEST_TOKEN_SECONDS]:
+                del tokens[old]
+            if token in tokens:
+                if tokens[token][0] != request:
+                    raise DynamodbException(
+                        ERROR_TYPE_PREFIX + "IdempotentParameterMismatchException",
+                        "Request with the same client token was made with different parameters",
+                    )
+                return _succeeded()
+            result = original(self)
+            tokens[token] = (request, time.monotonic())
+            return result
+
+    DynamoHandler.transact_write_items = transact_write_items
+
+
+def _succeeded() -> Any:
+    """TransactWriteItems' answer when it writes nothing more (moto's own answer's shape)."""
+    from moto.core.responses import ActionResult
+
+    return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})

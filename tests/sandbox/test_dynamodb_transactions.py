@@ -1,5 +1,6 @@
 """TransactWriteItems is all or nothing, as in AWS, now that the sandbox undoes a cancelled one item
-by item (sandbox/aws/dynamodb.py) instead of moto's copy of every table it names."""
+by item (sandbox/aws/dynamodb.py) instead of moto's copy of every table it names; and a retry with
+its ClientRequestToken is not applied twice."""
 
 from __future__ import annotations
 
@@ -88,3 +89,47 @@ def test_a_table_copied_outside_a_transaction_is_a_real_copy(dynamodb):
     dynamodb.delete_item(TableName=TABLE, Key=key("a"))
     assert [len(partition) for partition in table.items.values()] == [1]
     assert [len(partition) for partition in clone.items.values()] == [2]
+
+
+NEW_ITEM = [
+    {
+        "Put": {
+            "TableName": TABLE,
+            "Item": {**key("c"), "v": {"N": "1"}},
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+    }
+]
+
+
+def test_a_transaction_sent_again_with_its_token_answers_success_and_writes_nothing_more(dynamodb):
+    dynamodb.transact_write_items(TransactItems=copy.deepcopy(NEW_ITEM), ClientRequestToken="start-1")
+    dynamodb.delete_item(TableName=TABLE, Key=key("c"))  # so that a second write would show
+    dynamodb.transact_write_items(TransactItems=copy.deepcopy(NEW_ITEM), ClientRequestToken="start-1")
+    assert "c" not in items(dynamodb)
+    dynamodb.transact_write_items(TransactItems=copy.deepcopy(NEW_ITEM), ClientRequestToken="start-2")
+    assert "c" in items(dynamodb)  # a new token is a new request
+
+
+def test_the_same_token_with_other_parameters_is_refused(dynamodb):
+    dynamodb.transact_write_items(TransactItems=copy.deepcopy(NEW_ITEM), ClientRequestToken="start-1")
+    with pytest.raises(dynamodb.exceptions.IdempotentParameterMismatchException):
+        dynamodb.transact_write_items(TransactItems=copy.deepcopy(WRITES), ClientRequestToken="start-1")
+    assert set(items(dynamodb)) == {"a", "b", "c"}  # WRITES was not applied
+
+
+def test_the_sdks_retry_of_a_transaction_whose_answer_was_lost_answers_success(dynamodb):
+    """botocore fills in ClientRequestToken and keeps it across its own retries: a transaction that
+    landed and whose answer was lost is sent again and answers success. Without the token's
+    honour, the retry found its own item and was cancelled (a start refused as busy with itself)."""
+    lost: list[int] = []
+
+    def lose_the_first_answer(attempts: int, **_: Any) -> float | None:
+        if attempts == 1:
+            lost.append(attempts)
+            return 0.0  # send the same request again, as after a timeout or a 500
+        return None
+
+    dynamodb.meta.events.register("needs-retry.dynamodb.TransactWriteItems", lose_the_first_answer)
+    dynamodb.transact_write_items(TransactItems=copy.deepcopy(NEW_ITEM))
+    assert lost == [1] and items(dynamodb)["c"]["v"] == {"N": "1"}

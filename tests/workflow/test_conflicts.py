@@ -45,3 +45,32 @@ def test_second_promotion_on_a_busy_target_is_refused_and_the_first_is_unaffecte
     assert targets.alias_state("orders", "live")["version"] == "2"
     records, _ = service.store.list(target=final.target_key)
     assert [r.id for r in records] == [first.id]  # the refused request left no record
+
+
+def test_a_start_whose_transaction_landed_and_was_sent_again_as_a_new_request_is_not_busy_with_itself(
+    sandbox, targets, monkeypatch
+):
+    """The lock, the record and its first events are one TransactWriteItems. Sent again after it had
+    landed (its answer lost, and the retry a new request: a new ClientRequestToken), its conditions
+    fail on its own lock: the start had been refused as busy with itself, its record left PENDING
+    and the target held with no workflow to free it."""
+    target = targets.function("orders")
+    service = sandbox.service()
+    client = service.store.client
+    original = client.transact_write_items
+    sent_again: list[str] = []
+
+    def landed_then_sent_again(**kwargs):
+        if sent_again:
+            return original(**kwargs)
+        original(**kwargs)
+        sent_again.append("create")
+        return original(**kwargs)  # boto3 fills in a new token: DynamoDB applies it as a new request
+
+    monkeypatch.setattr(client, "transact_write_items", landed_then_sent_again)
+    started = service.start(request(target, version="2"), actor="alice")
+    assert sent_again == ["create"]
+    final = sandbox.wait_until_final(started.id)
+    assert final.status is Status.SUCCEEDED
+    assert targets.alias_state("orders", "live")["version"] == "2"
+    assert lock_holder(sandbox, final) is None

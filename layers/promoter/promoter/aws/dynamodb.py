@@ -98,9 +98,13 @@ class PromotionStore(LazyClient):
             reasons = cancellation_codes(error)
             if lock and reasons and reasons[0] == "ConditionalCheckFailed":
                 holder = self.lock_holder(lock)
-                busy = f"{lock} is busy with promotion {holder}"
-                raise TargetBusy(busy, field="alias", active_promotion=holder) from error
-            raise
+                if holder != promotion.id:
+                    busy = f"{lock} is busy with promotion {holder}"
+                    raise TargetBusy(busy, field="alias", active_promotion=holder) from error
+                # Our own lock: this transaction had landed, its answer was lost, and it was sent
+                # again as a new request (a new ClientRequestToken). All or nothing: the record is there.
+            else:
+                raise
         return promotion.model_copy(update={"events_stored": promotion.event_count, "events": []}), 1
 
     def finish(self, promotion: Promotion, expected_rev: int) -> None:
