@@ -1,26 +1,42 @@
 """Cold import time of each handler module next to a bare ``import boto3``.
 
-Each figure is the median of fresh interpreter runs, so module caches never help. The layer's
-models build their validators on first use (promoter/model_base.py): the last row adds to the
-workflow's import the models its first task builds, so what deferring moved is counted too, and
-the workflow's import with tracing on (``Tracing: Active``: Powertools' Tracer imports the X-Ray
-SDK and patches botocore), the price of keeping traces.
+Each figure is the median of fresh interpreter runs, so module caches never help, and each ratio
+the median of pairs (a bare ``import boto3`` run just before each one), so that it stays true while
+a shared machine's speed drifts. The layer's models build their validators on first use
+(promoter/model_base.py): the "+ first task models" row adds to the workflow's import the models
+its first task builds, so what deferring moved is counted too; the last row is the workflow's
+import with tracing on (``Tracing: Active``: Powertools' Tracer imports the X-Ray SDK and patches
+botocore), the price of keeping traces.
 
-    .venv/bin/python -m bench.import_time
+The "floor" column is what no change to the layer's own code can go below: boto3 and every other
+module the handler ends up importing that is not the layer's (pydantic, Powertools, the standard
+library), imported in the same order in a fresh interpreter, without the layer's modules.
+
+``--python`` measures under another interpreter, such as the template's Runtime (python3.13):
+the layer's pinned dependencies and the functions' own (layers/promoter/requirements.txt,
+functions/*/requirements.txt) are installed for it once, into .venv/import-time-<version>, and put
+on the path after the layer, as Lambda puts /opt/python.
+
+    .venv/bin/python -m bench.import_time [--python ~/.pyenv/versions/3.13.0/bin/python3.13]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import statistics
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUNS = 7
+LAYER = str(ROOT / "layers" / "promoter")
+RUNS = 9
 SNIPPET = """
 import sys, time
 sys.path[:0] = {paths!r}
+sys.path += {site!r}
 began = time.perf_counter()
 {statement}
 print(time.perf_counter() - began)
@@ -32,36 +48,93 @@ from promoter.models import CheckInput, Promotion, StepInput
 for model in (CheckInput, Promotion, StepInput):
     model.model_rebuild()"""
 
+# The modules a handler's import loads that are not the layer's own, in the order they were loaded.
+IMPORTED = """
+before = set(sys.modules)
+import app
+ours = ("app", "promoter")
+import json
+print(json.dumps([m for m in sys.modules if m not in before and m.split(".")[0] not in ours]))
+"""
+# Imports them all (each one's failure alone ignored: a few only load as a part of their parent).
+FLOOR = """
+import importlib
+for name in {modules!r}:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+"""
 
+ENV = {"POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
 # As Lambda sets them with ``Tracing: Active`` (the template's setting): Powertools' Tracer is on.
 TRACING_ON = {"POWERTOOLS_TRACE_DISABLED": "false", "LAMBDA_TASK_ROOT": "/var/task"}
 
 
-def cold_import(statement: str, paths: list[str], tracing: bool = False) -> float:
-    code = SNIPPET.format(paths=paths, statement=statement)
-    env = {"POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
-    if tracing:
-        env |= TRACING_ON
-    samples = [
-        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout)
-        for _ in range(RUNS)
-    ]
-    return statistics.median(samples)
+@dataclass
+class Interpreter:
+    python: str = sys.executable
+    site: list[str] = field(default_factory=list)  # the dependencies, when not the interpreter's own
+
+    def run(self, statement: str, paths: list[str], tracing: bool = False) -> str:
+        code = SNIPPET.format(paths=paths, site=self.site, statement=statement)
+        env = ENV | TRACING_ON if tracing else ENV
+        return subprocess.run([self.python, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+
+    def paired(self, statement: str, paths: list[str], tracing: bool = False) -> tuple[float, float]:
+        """The median seconds of ``statement`` and the median of its ratios to a bare ``import
+        boto3`` run just before it."""
+        times, ratios = [], []
+        for _ in range(RUNS):
+            baseline = float(self.run("import boto3", []))
+            seconds = float(self.run(statement, paths, tracing).splitlines()[-1])
+            times.append(seconds)
+            ratios.append(seconds / baseline)
+        return statistics.median(times), statistics.median(ratios)
+
+    def floor_statement(self, paths: list[str]) -> str:
+        modules = json.loads(self.run(IMPORTED, paths).splitlines()[0])
+        return FLOOR.format(modules=modules)
+
+
+def interpreter_for(python: str | None) -> Interpreter:
+    """This one, or ``python`` with the pinned dependencies installed for it (once)."""
+    if python is None:
+        return Interpreter()
+    version = subprocess.run(
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    site = ROOT / ".venv" / f"import-time-{version}"
+    if not site.exists():
+        print(f"installing the pinned dependencies for python {version} into {site} (once)", flush=True)
+        requirements = [
+            ROOT / "layers" / "promoter" / "requirements.txt",
+            *sorted(ROOT.glob("functions/*/requirements.txt")),
+        ]
+        arguments = [arg for path in requirements for arg in ("-r", str(path))]
+        pip = [python, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), *arguments]
+        subprocess.run(pip, check=True)
+    return Interpreter(python=python, site=[str(site)])
+
+
+def row(name: str, seconds: float, ratio: float, floor: float | None = None) -> None:
+    print(f"{name:<32}{seconds * 1000:>10.0f}{ratio:>9.2f}" + (f"{floor:>15.2f}" if floor is not None else ""))
 
 
 def main() -> None:
-    layer = str(ROOT / "layers" / "promoter")
-    baseline = cold_import("import boto3", [])
-    print(f"{'module':<28}{'median ms':>10}{'x boto3':>9}")
-    print(f"{'import boto3':<28}{baseline * 1000:>10.0f}{1.0:>9.2f}")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--python", help="the interpreter to measure under (default: this one)")
+    python = interpreter_for(parser.parse_args().python)
+    print("python", python.run("print(sys.version.split()[0])", []).split()[0])
+    print(f"{'module':<32}{'median ms':>10}{'x boto3':>9}{'floor x boto3':>15}")
+    row("import boto3", *python.paired("import boto3", []))
     for app in sorted((ROOT / "functions").glob("*/app.py")):
-        seconds = cold_import("import app", [str(app.parent), layer])
-        print(f"{'functions/' + app.parent.name + '/app.py':<28}{seconds * 1000:>10.0f}{seconds / baseline:>9.2f}")
-    workflow = str(ROOT / "functions" / "workflow")
-    seconds = cold_import(FIRST_TASK, [workflow, layer])
-    print(f"{'  + first task models':<28}{seconds * 1000:>10.0f}{seconds / baseline:>9.2f}")
-    seconds = cold_import("import app", [workflow, layer], tracing=True)
-    print(f"{'  with X-Ray tracing on':<28}{seconds * 1000:>10.0f}{seconds / baseline:>9.2f}")
+        paths = [str(app.parent), LAYER]
+        _, floor = python.paired(python.floor_statement(paths), [])
+        row("functions/" + app.parent.name + "/app.py", *python.paired("import app", paths), floor)
+    workflow = [str(ROOT / "functions" / "workflow"), LAYER]
+    row("  + first task models", *python.paired(FIRST_TASK, workflow))
+    row("  with X-Ray tracing on", *python.paired("import app", workflow, tracing=True))
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.
 https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
 """
 
-from __future__ import annotations
-
 import base64
 import gzip
 import json

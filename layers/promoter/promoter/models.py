@@ -1,7 +1,5 @@
 """pydantic models: requests, strategies, the promotion record and its events."""
 
-from __future__ import annotations
-
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -365,7 +363,7 @@ class PromotionRequest(Model):
         return value
 
     @model_validator(mode="after")
-    def _version_or_publish(self) -> PromotionRequest:
+    def _version_or_publish(self) -> "PromotionRequest":
         if self.publish == (self.version is not None):
             raise ValueError("give exactly one of 'version' or 'publish': true")
         if self.code_sha256 and not self.publish:
@@ -439,7 +437,7 @@ class ScheduleRequest(Model):
         return value
 
     @model_validator(mode="after")
-    def _one_time_and_one_action(self) -> ScheduleRequest:
+    def _one_time_and_one_action(self) -> "ScheduleRequest":
         if (self.at is None) == (self.cron is None):
             raise ValueError("give exactly one of 'at' (one time) or 'cron' (recurring)")
         if (self.promotion is None) == (self.pipeline is None):
@@ -475,7 +473,7 @@ class ScheduleFired(Model):
     promotion: PromotionRequest | None = None
 
     @model_validator(mode="after")
-    def _one_of(self) -> ScheduleFired:
+    def _one_of(self) -> "ScheduleFired":
         if (self.schedule_id is None) == (self.promotion is None):
             raise ValueError("give exactly one of 'schedule_id' or 'promotion'")
         return self

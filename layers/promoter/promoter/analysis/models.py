@@ -20,8 +20,6 @@ Defaults (each documented in the README, "Canary analysis"):
   default never promotes on no data, and never on a doubt.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -87,7 +85,7 @@ class MetricSpec(Model):
     custom: CustomMetric | None = None
 
     @model_validator(mode="after")
-    def _custom_or_builtin(self) -> MetricSpec:
+    def _custom_or_builtin(self) -> "MetricSpec":
         if (self.custom is None) != (self.name in BUILTIN_METRICS):
             raise ValueError(
                 f"metric {self.name!r}: give 'custom' for a metric of your own, and only then "
@@ -124,7 +122,7 @@ class AnalysisSpec(Model):
     on_inconclusive: Literal["fail", "pause"] = "fail"
 
     @model_validator(mode="after")
-    def _consistent(self) -> AnalysisSpec:
+    def _consistent(self) -> "AnalysisSpec":
         if self.marginal_score > self.pass_score:
             raise ValueError("marginal_score must not exceed pass_score")
         names = [m.name for m in self.metrics]

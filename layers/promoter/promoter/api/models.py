@@ -4,8 +4,6 @@ Requests reuse the domain models (``promoter.models.PromotionRequest``); respons
 the promotion record that leave out internals such as the task token.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Literal
 
@@ -45,7 +43,7 @@ class PromotionAccepted(Model):
     )
 
     @classmethod
-    def of(cls, promotion: Promotion) -> PromotionAccepted:
+    def of(cls, promotion: Promotion) -> "PromotionAccepted":
         return cls(
             id=promotion.id,
             status=promotion.status,
@@ -91,7 +89,7 @@ class PromotionSummary(Model):
     outcome_reason: str
 
     @classmethod
-    def of(cls, promotion: Promotion) -> PromotionSummary:
+    def of(cls, promotion: Promotion) -> "PromotionSummary":
         return cls.model_validate(promotion.model_dump())
 
 
@@ -134,7 +132,7 @@ class PromotionView(PromotionSummary):
     events: list[EventView] = Field(description="full history, oldest first, each with its actor")
 
     @classmethod
-    def of(cls, promotion: Promotion) -> PromotionView:
+    def of(cls, promotion: Promotion) -> "PromotionView":
         return cls.model_validate(promotion.model_dump())
 
 
@@ -171,7 +169,7 @@ class InventoryView(Model):
     aliases: list[AliasView]
 
     @classmethod
-    def of(cls, inventory: FunctionInventory) -> InventoryView:
+    def of(cls, inventory: FunctionInventory) -> "InventoryView":
         return cls(
             function=inventory.function,
             function_arn=inventory.function_arn,

@@ -1,8 +1,6 @@
 """Routes of /pipelines: define pipelines of environments, see where each version runs, and
 promote from one environment into the next."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
@@ -47,7 +45,7 @@ class EnvironmentDefinitionView(Environment):
     external_id_set: bool = Field(description="an external id is stored for role_arn (its value is never returned)")
 
     @classmethod
-    def of(cls, env: Environment) -> EnvironmentDefinitionView:
+    def of(cls, env: Environment) -> "EnvironmentDefinitionView":
         fields = {name: getattr(env, name) for name in type(env).model_fields if name != "external_id"}
         return cls(**fields, external_id_set=env.external_id is not None)
 
@@ -56,7 +54,7 @@ class PipelineDefinitionView(Pipeline):
     environments: list[EnvironmentDefinitionView] = Field(description="in promotion order")  # type: ignore[assignment]
 
     @classmethod
-    def of(cls, pipeline: Pipeline) -> PipelineDefinitionView:
+    def of(cls, pipeline: Pipeline) -> "PipelineDefinitionView":
         fields = {name: getattr(pipeline, name) for name in type(pipeline).model_fields if name != "environments"}
         return cls(**fields, environments=[EnvironmentDefinitionView.of(e) for e in pipeline.environments])
 
@@ -75,7 +73,7 @@ class PipelineView(Model):
     )
 
     @classmethod
-    def of(cls, record: PipelineRecord) -> PipelineView:
+    def of(cls, record: PipelineRecord) -> "PipelineView":
         p = record.pipeline
         return cls(
             name=p.name,
@@ -114,7 +112,7 @@ class EnvironmentView(Model):
     error: str | None = Field(description="why this environment could not be read")
 
     @classmethod
-    def of(cls, env: EnvironmentInventory) -> EnvironmentView:
+    def of(cls, env: EnvironmentInventory) -> "EnvironmentView":
         data = env.model_dump(exclude={"active_promotion", "last_promotion"})
         return cls(
             **data,
@@ -127,7 +125,7 @@ class PipelineInventoryView(PipelineView):
     state: list[EnvironmentView] = Field(description="each environment as AWS has it now, in order")
 
     @classmethod
-    def of_inventory(cls, inventory: PipelineInventory) -> PipelineInventoryView:
+    def of_inventory(cls, inventory: PipelineInventory) -> "PipelineInventoryView":
         base = PipelineView.of(inventory.record)
         return cls(**base.model_dump(), state=[EnvironmentView.of(e) for e in inventory.environments])
 

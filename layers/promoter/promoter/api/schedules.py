@@ -1,7 +1,5 @@
 """Routes of /schedules: a promotion at a set time, or a recurring release train."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Annotated
 

@@ -7,8 +7,6 @@ sum of the set sizes over its seconds, read with one consistent Query.
 https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.UpdateExpressions.html#Expressions.UpdateExpressions.ADD
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 from ..model_base import Model

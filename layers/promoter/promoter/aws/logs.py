@@ -4,8 +4,6 @@ Typed answers; absent things are answers, not errors: a filter already gone is `
 https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutSubscriptionFilter.html
 """
 
-from __future__ import annotations
-
 from botocore.exceptions import ClientError
 
 from ..errors import FastGateFailed
