@@ -1,8 +1,9 @@
-"""Every AWS call the control plane makes fails in turn, once, at every call site.
+"""Every AWS call the control plane makes fails in turn, once, at every call site; and, in a second
+sweep, lands with its answer lost, so that the SDK sends it again.
 
 A baseline promotion records the sequence of calls made through ``promoter/aws`` (start and
 workflow). Then, for each call in that sequence, a fresh sandbox repeats the promotion with that
-one call failing. Whatever happens, afterwards:
+one call failing (or landing and being sent again). Whatever happens, afterwards:
 
 - the alias points at exactly one version with empty routing;
 - the target's lock is released;
@@ -34,10 +35,13 @@ ADAPTERS = os.path.join("promoter", "aws", "")
 
 
 class CallRecorder:
-    """Counts AWS calls made from the adapters; optionally fails the N-th one."""
+    """Counts AWS calls made from the adapters; optionally fails the N-th one, or has the SDK send
+    it again after it landed, as after a lost answer (a timeout, a connection reset)."""
 
-    def __init__(self, fail_at: int | None = None) -> None:
+    def __init__(self, fail_at: int | None = None, resend_at: int | None = None) -> None:
         self.fail_at = fail_at
+        self.resend_at = resend_at
+        self.resent: list[str] = []  # the calls whose answer was dropped and that were sent again
         self.calls: list[str] = []
         self.lock = threading.Lock()
         self.test_thread = threading.get_ident()
@@ -54,14 +58,34 @@ class CallRecorder:
                 with recorder.lock:
                     recorder.calls.append(f"{client.meta.service_model.service_name}.{operation}")
                     failing = len(recorder.calls) - 1 == recorder.fail_at
+                    resending = len(recorder.calls) - 1 == recorder.resend_at
                 if failing:
                     raise ClientError(
                         {"Error": {"Code": "InternalFailure", "Message": f"injected failure of {operation}"}},
                         operation,
                     )
+                if resending:
+                    return recorder.resent_once(client, operation, lambda: original(client, operation, params))
             return original(client, operation, params)
 
         return make_api_call
+
+    def resent_once(self, client, operation: str, call):
+        """The call's first answer is dropped once it has landed, and the SDK's retry loop sends the
+        same request again (the same ClientRequestToken, RevisionId, execution name)."""
+        event = f"needs-retry.{client.meta.service_model.service_id.hyphenize()}.{operation}"
+
+        def lose_the_first_answer(attempts: int, **_) -> float | None:
+            if attempts != 1:
+                return None
+            self.resent.append(operation)
+            return 0.0
+
+        client.meta.events.register(event, lose_the_first_answer)
+        try:
+            return call()
+        finally:
+            client.meta.events.unregister(event, lose_the_first_answer)
 
 
 def _called_from_adapter() -> bool:
@@ -110,6 +134,7 @@ def run_promotion(recorder: CallRecorder) -> dict:
         outcome["final"] = final
         outcome["alias"] = targets.alias_state("orders", "live")
         outcome["lock"] = service.store.lock_holder(f"{target_arn(box)}:live")
+        outcome["resent"] = recorder.resent
         return outcome
 
 
@@ -142,25 +167,52 @@ def test_baseline_covers_every_adapter_operation(baseline):
         assert operations[expected] > 0, f"baseline never called {expected}: {operations}"
 
 
-def test_each_call_failing_once_leaves_a_settled_alias_a_free_lock_and_a_true_record(baseline):
+def problems_of(outcome: dict) -> list[str]:
+    """What breaks the promise: the alias on one version with empty routing, the target free, and
+    a final record that tells the truth."""
+    final, alias = outcome["final"], outcome["alias"]
     problems = []
-    for index, call in enumerate(baseline):
-        outcome = run_promotion(CallRecorder(fail_at=index))
-        final, alias = outcome["final"], outcome["alias"]
-        label = f"call #{index} {call}"
-        if alias["weights"]:
-            problems.append(f"{label}: alias still routes {alias['weights']}")
-        if outcome["lock"] is not None:
-            problems.append(f"{label}: lock still held by {outcome['lock']}")
-        if final is None:
-            if outcome["start_error"] is None or alias["version"] != "1":
-                problems.append(f"{label}: no record, and the alias moved to {alias['version']}")
-            continue
-        if not final.status.is_final:
-            problems.append(f"{label}: record left {final.status}")
-        elif (final.status is Status.SUCCEEDED) != (alias["version"] == final.candidate_version):
-            problems.append(f"{label}: record says {final.status} but the alias is on {alias['version']}")
-        elif final.status is not Status.SUCCEEDED and alias["version"] != final.stable_version:
-            problems.append(f"{label}: {final.status} but the alias is on {alias['version']}")
+    if alias["weights"]:
+        problems.append(f"alias still routes {alias['weights']}")
+    if outcome["lock"] is not None:
+        problems.append(f"lock still held by {outcome['lock']}")
+    if final is None:
+        if outcome["start_error"] is None or alias["version"] != "1":
+            problems.append(f"no record, and the alias moved to {alias['version']}")
+    elif not final.status.is_final:
+        problems.append(f"record left {final.status}")
+    elif (final.status is Status.SUCCEEDED) != (alias["version"] == final.candidate_version):
+        problems.append(f"record says {final.status} but the alias is on {alias['version']}")
+    elif final.status is not Status.SUCCEEDED and alias["version"] != final.stable_version:
+        problems.append(f"{final.status} but the alias is on {alias['version']}")
+    return problems
+
+
+def test_each_call_failing_once_leaves_a_settled_alias_a_free_lock_and_a_true_record(baseline):
+    problems = [
+        f"call #{index} {call}: {problem}"
+        for index, call in enumerate(baseline)
+        for problem in problems_of(run_promotion(CallRecorder(fail_at=index)))
+    ]
     assert not problems, "\n".join(problems)
     assert len(baseline) > 20  # the sweep really covered the calls
+
+
+def test_each_call_sent_again_after_its_answer_was_lost_still_succeeds(baseline):
+    """A call that landed and whose answer was lost is sent again by the SDK, unchanged. AWS makes
+    most of them harmless (TransactWriteItems' ClientRequestToken, StartExecution's name and input,
+    PublishVersion's code); where it does not (UpdateAlias' RevisionId has moved on), the product
+    tells its own landed write from drift. Either way the promotion ends as it would have."""
+    problems = []
+    for index, call in enumerate(baseline):
+        outcome = run_promotion(CallRecorder(resend_at=index))
+        if not outcome["resent"]:
+            problems.append(f"call #{index} {call} was never sent again")
+        problems += [f"call #{index} {call} sent again: {problem}" for problem in problems_of(outcome)]
+        if not problems and (outcome["final"] is None or outcome["final"].status is not Status.SUCCEEDED):
+            final = outcome["final"]
+            problems.append(
+                f"call #{index} {call} sent again: ended {final and final.status}: "
+                f"{(final and final.outcome_reason) or outcome['start_error']}"
+            )
+    assert not problems, "\n".join(problems)
