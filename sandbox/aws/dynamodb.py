@@ -15,8 +15,9 @@ from __future__ import annotations
 import copy
 import json
 import threading
-import time
 from typing import Any
+
+from ..clock import CLOCK
 
 _DYNAMODB_WRITES = threading.RLock()
 _UNDOING_BY_ITEM = threading.local()  # set while a transaction keeps its own journal of items
@@ -132,7 +133,8 @@ def transactions_undo_their_own_items() -> None:
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
-# AWS: "A client request token is valid for 10 minutes after the first request that uses it is completed."
+# AWS: "A client request token is valid for 10 minutes after the first request that uses it is
+# completed." On the sandbox's clock, as every other AWS duration: a test may advance past it.
 CLIENT_REQUEST_TOKEN_SECONDS = 600
 
 
@@ -158,7 +160,7 @@ def transactions_honour_client_request_tokens() -> None:
         request = json.dumps({k: v for k, v in self.body.items() if k != "ClientRequestToken"}, sort_keys=True)
         backend = self.dynamodb_backend
         with _DYNAMODB_WRITES:
-            now = time.monotonic()
+            now = CLOCK.now()
             tokens: dict[str, tuple[str, float]] = backend.__dict__.setdefault("_client_request_tokens", {})
             for old in [t for t, (_, at) in tokens.items() if now - at > CLIENT_REQUEST_TOKEN_SECONDS]:
                 del tokens[old]
@@ -170,7 +172,7 @@ def transactions_honour_client_request_tokens() -> None:
                     )
                 return _succeeded()
             result = original(self)
-            tokens[token] = (request, time.monotonic())
+            tokens[token] = (request, CLOCK.now())
             return result
 
     DynamoHandler.transact_write_items = transact_write_items

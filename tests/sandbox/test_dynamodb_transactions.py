@@ -111,6 +111,15 @@ def test_a_transaction_sent_again_with_its_token_answers_success_and_writes_noth
     assert "c" in items(dynamodb)  # a new token is a new request
 
 
+def test_a_token_older_than_10_minutes_is_a_new_request(dynamodb):
+    from sandbox.clock import CLOCK
+
+    dynamodb.transact_write_items(TransactItems=copy.deepcopy(NEW_ITEM), ClientRequestToken="start-1")
+    CLOCK.advance(601)
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):  # applied again: c exists
+        dynamodb.transact_write_items(TransactItems=copy.deepcopy(NEW_ITEM), ClientRequestToken="start-1")
+
+
 def test_the_same_token_with_other_parameters_is_refused(dynamodb):
     dynamodb.transact_write_items(TransactItems=copy.deepcopy(NEW_ITEM), ClientRequestToken="start-1")
     with pytest.raises(dynamodb.exceptions.IdempotentParameterMismatchException):
