@@ -206,13 +206,11 @@ def test_each_call_sent_again_after_its_answer_was_lost_still_succeeds(baseline)
     problems = []
     for index, call in enumerate(baseline):
         outcome = run_promotion(CallRecorder(resend_at=index))
+        final, found = outcome["final"], problems_of(outcome)
         if not outcome["resent"]:
-            problems.append(f"call #{index} {call} was never sent again")
-        problems += [f"call #{index} {call} sent again: {problem}" for problem in problems_of(outcome)]
-        if not problems and (outcome["final"] is None or outcome["final"].status is not Status.SUCCEEDED):
-            final = outcome["final"]
-            problems.append(
-                f"call #{index} {call} sent again: ended {final and final.status}: "
-                f"{(final and final.outcome_reason) or outcome['start_error']}"
-            )
+            found.append("it was never sent again")
+        elif not found and (final is None or final.status is not Status.SUCCEEDED):
+            reason = (final and final.outcome_reason) or outcome["start_error"]
+            found.append(f"ended {final and final.status}: {reason}")
+        problems += [f"call #{index} {call} sent again: {problem}" for problem in found]
     assert not problems, "\n".join(problems)
