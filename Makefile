@@ -72,10 +72,14 @@ typecheck: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/sam validate --lint --template template.yaml
 
-## bench: figures for state transitions, wall time and import time
+## bench: figures for state transitions, wall time and import time (import time also under the
+##        template's Runtime, python3.13, when pyenv or PATH has it)
+RUNTIME_PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13)
 bench: $(STAMP)
 	$(BIN)/python -m bench.transitions
 	$(BIN)/python -m bench.import_time
+	@if [ -n "$(RUNTIME_PYTHON)" ]; then $(BIN)/python -m bench.import_time --python $(RUNTIME_PYTHON); \
+	else echo "python3.13 not found: the cold import under the template's Runtime is not measured"; fi
 	$(BIN)/python -m bench.client_sessions
 	$(BIN)/python -m bench.sandbox_wall_time
 	$(BIN)/python -m bench.rollback_latency
