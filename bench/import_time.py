@@ -14,7 +14,7 @@ library), imported in the same order in a fresh interpreter, without the layer's
 
 ``--python`` measures under another interpreter, such as the template's Runtime (python3.13):
 the layer's pinned dependencies and the functions' own (layers/promoter/requirements.txt,
-functions/*/requirements.txt) are installed for it once, into .venv/import-time-<version>, and put
+functions/*/requirements.txt) are installed for it once per set of pins, into .venv/import-time-*, and put
 on the path after the layer, as Lambda puts /opt/python.
 
     .venv/bin/python -m bench.import_time [--python ~/.pyenv/versions/3.13.0/bin/python3.13]
@@ -23,7 +23,9 @@ on the path after the layer, as Lambda puts /opt/python.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -104,16 +106,20 @@ def interpreter_for(python: str | None) -> Interpreter:
     version = subprocess.run(
         [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, check=True
     ).stdout.strip()
-    site = ROOT / ".venv" / f"import-time-{version}"
+    requirements = [
+        ROOT / "layers" / "promoter" / "requirements.txt",
+        *sorted(ROOT.glob("functions/*/requirements.txt")),
+    ]
+    pins = hashlib.sha256(b"".join(path.read_bytes() for path in requirements)).hexdigest()[:8]
+    site = ROOT / ".venv" / f"import-time-{version}-{pins}"  # a new one when a pin changes
     if not site.exists():
         print(f"installing the pinned dependencies for python {version} into {site} (once)", flush=True)
-        requirements = [
-            ROOT / "layers" / "promoter" / "requirements.txt",
-            *sorted(ROOT.glob("functions/*/requirements.txt")),
-        ]
         arguments = [arg for path in requirements for arg in ("-r", str(path))]
-        pip = [python, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), *arguments]
+        partial = site.with_name(site.name + ".partial")  # renamed only once the install is whole
+        shutil.rmtree(partial, ignore_errors=True)
+        pip = [python, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(partial), *arguments]
         subprocess.run(pip, check=True)
+        partial.rename(site)
     return Interpreter(python=python, site=[str(site)])
 
 
