@@ -14,8 +14,8 @@ library), imported in the same order in a fresh interpreter, without the layer's
 
 ``--python`` measures under another interpreter, such as the template's Runtime (python3.13):
 the layer's pinned dependencies and the functions' own (layers/promoter/requirements.txt,
-functions/*/requirements.txt) are installed for it once per set of pins, into .venv/import-time-*, and put
-on the path after the layer, as Lambda puts /opt/python.
+functions/*/requirements.txt) are installed for it once per set of pins, into
+.venv/import-time-*, and put on the path after the layer, as Lambda puts /opt/python.
 
     .venv/bin/python -m bench.import_time [--python ~/.pyenv/versions/3.13.0/bin/python3.13]
 """
