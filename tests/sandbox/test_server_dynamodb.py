@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -29,9 +28,7 @@ def put_new(key: str) -> str:
     return json.dumps([{"Put": {"TableName": TABLE, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}])
 
 
-def test_the_stock_cli_sending_a_transaction_again_with_its_token_writes_it_once(
-    server: ServerProcess, tmp_path: Path
-) -> None:
+def test_the_stock_cli_sending_a_transaction_again_with_its_token_writes_it_once(server: ServerProcess) -> None:
     shell = Shell(server)
     shell.aws(
         "dynamodb", "create-table", "--table-name", TABLE, "--billing-mode", "PAY_PER_REQUEST",
