@@ -1,13 +1,16 @@
 """Run with python3.13 after `make build`: the built layer imports the promoter package on Lambda's Python.
 
-1. The arm64 build (.aws-sam/build/PromoterLayer/python) carries only aarch64, cpython-313 binaries.
-2. Those cannot load on this x86_64 machine, so the same lock is installed for this machine next to
+1. The arm64 build (.aws-sam/build/PromoterLayer/python) carries only aarch64, cpython-313 binaries,
+   and the layer and the judge carry bytecode for python3.13 next to every module (sam build ran
+   layers/package.mk; tests/contract/test_packaging.py checks that recipe itself in depth).
+2. Those binaries cannot load on this x86_64 machine, so the same lock is installed for this machine next to
    the *built* promoter package, and the package is imported from there alone, with no other
    site-packages and no system time zones (tzdata must come from the layer).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -17,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILT = ROOT / ".aws-sam" / "build" / "PromoterLayer" / "python"
+JUDGE = ROOT / ".aws-sam" / "build" / "JudgeFunction"
 AARCH64 = 0xB7  # ELF e_machine
 IMPORTS = """
 import sys, zoneinfo
@@ -38,6 +42,13 @@ def check_binaries() -> int:
     return len(libraries)
 
 
+def check_bytecode() -> int:
+    sources = [*BUILT.rglob("*.py"), *JUDGE.rglob("*.py")]
+    missing = [str(path) for path in sources if not Path(importlib.util.cache_from_source(str(path))).is_file()]
+    assert not missing, f"{len(missing)} modules without python3.13 bytecode, such as {missing[0]}"
+    return len(sources)
+
+
 def import_built_package() -> None:
     with tempfile.TemporaryDirectory() as target:
         pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--only-binary=:all:"]
@@ -51,6 +62,7 @@ def main() -> None:
     assert sys.version_info[:2] == (3, 13), f"run with python3.13, not {sys.version}"
     assert (BUILT / "promoter" / "__init__.py").is_file(), "run `make build` first"
     print(f"{check_binaries()} aarch64 cpython-313 libraries in the arm64 layer")
+    print(f"{check_bytecode()} modules of the layer and the judge, each with its python3.13 bytecode")
     import_built_package()
 
 

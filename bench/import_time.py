@@ -6,16 +6,20 @@ a shared machine's speed drifts. The layer's models build their validators on fi
 (promoter/model_base.py): the "+ first task models" row adds to the workflow's import the models
 its first task builds, so what deferring moved is counted too; the last row is the workflow's
 import with tracing on (``Tracing: Active``: Powertools' Tracer imports the X-Ray SDK and patches
-botocore), the price of keeping traces.
+botocore), the price of keeping traces. The "without bytecode" row is the workflow's import when no
+module has its compiled bytecode, as SAM's python3.13 builder packed the layer before
+layers/package.mk: Lambda's code folders are read-only, so each cold start compiled every module.
 
 The "floor" column is what no change to the layer's own code can go below: boto3 and every other
 module the handler ends up importing that is not the layer's (pydantic, Powertools, the standard
 library), imported in the same order in a fresh interpreter, without the layer's modules.
 
-``--python`` measures under another interpreter, such as the template's Runtime (python3.13):
-the layer's pinned dependencies and the functions' own (layers/promoter/requirements.txt,
-functions/*/requirements.txt) are installed for it once per set of pins, into
-.venv/import-time-*, and put on the path after the layer, as Lambda puts /opt/python.
+Only what Lambda has is on the path: the layer's pinned dependencies and the functions' own
+(layers/promoter/requirements.txt, functions/*/requirements.txt), installed for the interpreter once
+per set of pins into .venv/import-time-*, after the layer, as Lambda puts /opt/python; no
+site-packages. The dev venv would add aws-sam-cli's awscrt and pyOpenSSL, which botocore imports
+when present, to every figure, the bare ``import boto3`` too. ``--python`` measures under another
+interpreter, such as the template's Runtime (python3.13).
 
     .venv/bin/python -m bench.import_time [--python ~/.pyenv/versions/3.13.0/bin/python3.13]
 """
@@ -29,12 +33,13 @@ import shutil
 import statistics
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = str(ROOT / "layers" / "promoter")
 RUNS = 9
+NO_BYTECODE = ROOT / ".venv" / "import-time-no-bytecode"
 SNIPPET = """
 import sys, time
 sys.path[:0] = {paths!r}
@@ -75,21 +80,24 @@ TRACING_ON = {"POWERTOOLS_TRACE_DISABLED": "false", "LAMBDA_TASK_ROOT": "/var/ta
 
 @dataclass
 class Interpreter:
-    python: str = sys.executable
-    site: list[str] = field(default_factory=list)  # the dependencies, when not the interpreter's own
+    python: str
+    site: list[str]  # the pinned dependencies
 
-    def run(self, statement: str, paths: list[str], tracing: bool = False) -> str:
-        code = SNIPPET.format(paths=paths, site=self.site, statement=statement)
-        env = ENV | TRACING_ON if tracing else ENV
-        return subprocess.run([self.python, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    def run(self, statement: str, paths: list[str], tracing: bool = False, bytecode: bool = True) -> str:
+        site, env = self.site, ENV | TRACING_ON if tracing else ENV
+        if not bytecode:  # copies without it, and none written (the standard library keeps its own)
+            paths, site, env = uncompiled(paths), uncompiled(site), env | {"PYTHONDONTWRITEBYTECODE": "1"}
+        code = SNIPPET.format(paths=paths, site=site, statement=statement)
+        command = [self.python, "-S", "-c", code]  # -S: no site-packages but the pinned ones
+        return subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
 
-    def paired(self, statement: str, paths: list[str], tracing: bool = False) -> tuple[float, float]:
+    def paired(self, statement: str, paths: list[str], **options: bool) -> tuple[float, float]:
         """The median seconds of ``statement`` and the median of its ratios to a bare ``import
-        boto3`` run just before it."""
+        boto3`` run just before it (``options``: of ``run``)."""
         times, ratios = [], []
         for _ in range(RUNS):
             baseline = float(self.run("import boto3", []))
-            seconds = float(self.run(statement, paths, tracing).splitlines()[-1])
+            seconds = float(self.run(statement, paths, **options).splitlines()[-1])
             times.append(seconds)
             ratios.append(seconds / baseline)
         return statistics.median(times), statistics.median(ratios)
@@ -99,10 +107,19 @@ class Interpreter:
         return FLOOR.format(modules=modules)
 
 
-def interpreter_for(python: str | None) -> Interpreter:
-    """This one, or ``python`` with the pinned dependencies installed for it (once)."""
-    if python is None:
-        return Interpreter()
+def uncompiled(folders: list[str]) -> list[str]:
+    """A copy of each folder without its bytecode (made once)."""
+    copies = []
+    for folder in folders:
+        copy = NO_BYTECODE / hashlib.sha256(folder.encode()).hexdigest()[:8] / Path(folder).name
+        if not copy.exists():
+            shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        copies.append(str(copy))
+    return copies
+
+
+def interpreter_for(python: str) -> Interpreter:
+    """``python`` with the pinned dependencies installed for it (once)."""
     version = subprocess.run(
         [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -129,7 +146,7 @@ def row(name: str, seconds: float, ratio: float, floor: float | None = None) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--python", help="the interpreter to measure under (default: this one)")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter to measure under (default: this one)")
     python = interpreter_for(parser.parse_args().python)
     print("python", python.run("print(sys.version.split()[0])", []).split()[0])
     print(f"{'module':<32}{'median ms':>10}{'x boto3':>9}{'floor x boto3':>15}")
@@ -141,6 +158,7 @@ def main() -> None:
     workflow = [str(ROOT / "functions" / "workflow"), LAYER]
     row("  + first task models", *python.paired(FIRST_TASK, workflow))
     row("  with X-Ray tracing on", *python.paired("import app", workflow, tracing=True))
+    row("  without bytecode", *python.paired("import app", workflow, bytecode=False))
 
 
 if __name__ == "__main__":
