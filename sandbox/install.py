@@ -53,6 +53,7 @@ PATCHES: tuple[Patch, ...] = (
     code.serve_code_locations,
     code.image_digests_as_code_sha,
     code.refuse_oversized_zip_uploads,
+    code.refuse_code_over_the_unzipped_limit,
     throttling.limit_control_plane_rates,
     # EventBridge
     delivery.deliver_to_targets,

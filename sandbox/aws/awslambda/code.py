@@ -6,7 +6,9 @@ from one function and writes it into another, in this account or in another.
 
 from __future__ import annotations
 
+import io
 import threading
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -137,3 +139,69 @@ def refuse_oversized_zip_uploads() -> None:
             return __original(self)
 
         setattr(lambda_responses.LambdaResponse, name, limited)
+
+
+# Lambda's quota on a function's code and all its layers together, unzipped (250 MB).
+MAX_UNZIPPED_BYTES = 262144000
+
+
+def unzipped_size(code: bytes) -> int:
+    """The size of a zip's files once unpacked, read from its central directory."""
+    if not code:
+        return 0
+    with zipfile.ZipFile(io.BytesIO(code)) as archive:
+        return sum(entry.file_size for entry in archive.infolist())
+
+
+def refuse_code_over_the_unzipped_limit() -> None:
+    """A function's code and its layers may hold at most 262144000 bytes unzipped. Past it,
+    CreateFunction, UpdateFunctionCode and UpdateFunctionConfiguration (its Layers) are refused with
+    400 ``InvalidParameterValueException``: "Unzipped size must be smaller than 262144000 bytes" for
+    the code alone, "Function code combined with layers exceeds the maximum allowed size of
+    262144000 bytes. The actual size is N bytes." with its layers; the function keeps what it had.
+    moto took any size, so a deployment AWS refuses deployed here.
+    https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"""
+    from moto.awslambda import models as lambda_models
+    from moto.awslambda.exceptions import InvalidParameterValueException
+
+    def check(function: Any, layers: list[dict[str, Any]]) -> None:
+        backend = lambda_models.get_backend(function.account_id, function.region)
+        code = getattr(function, "code_bytes", b"")
+        size = unzipped_size(code)
+        if size > MAX_UNZIPPED_BYTES:
+            raise InvalidParameterValueException(f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")
+        for layer in layers:
+            version = backend.layers_versions_by_arn(layer["Arn"])
+            size += unzipped_size(getattr(version, "code_bytes", b""))
+        if size > MAX_UNZIPPED_BYTES:
+            raise InvalidParameterValueException(
+                "Function code combined with layers exceeds the maximum allowed size of "
+                f"{MAX_UNZIPPED_BYTES} bytes. The actual size is {size} bytes."
+            )
+
+    original_set_code = lambda_models.LambdaFunction._set_function_code
+    fields = ("code_bytes", "code_size", "code_sha_256", "code_digest")
+
+    def set_function_code(self: Any, updated_spec: dict[str, Any]) -> None:
+        before = {name: getattr(self, name) for name in fields if hasattr(self, name)}
+        saved_code = dict(self.code)
+        original_set_code(self, updated_spec)
+        try:
+            check(self, self.layers)
+        except InvalidParameterValueException:
+            for name, value in before.items():  # the function keeps the code it had
+                setattr(self, name, value)
+            self.code.clear()
+            self.code.update(saved_code)
+            raise
+
+    original_update_configuration = lambda_models.LambdaFunction.update_configuration
+
+    def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "Layers" in config_updates:  # checked before any setting changes
+            layers = self._get_layers_data(config_updates["Layers"])
+            check(self, layers)
+        return original_update_configuration(self, config_updates)
+
+    lambda_models.LambdaFunction._set_function_code = set_function_code
+    lambda_models.LambdaFunction.update_configuration = update_configuration
