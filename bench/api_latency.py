@@ -67,6 +67,7 @@ def calls_of_one_post(app: APIGatewayRestResolver, targets: Targets) -> tuple[li
 
 
 def main() -> None:
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"  # the in-process API's EMF lines would bury the figures
     os.environ[THROTTLE_ENV] = "off"
     with Sandbox(time_scale=1000.0) as box:
         targets = Targets(region=box.region)

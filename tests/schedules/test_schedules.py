@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from promoter.models import ScheduleRequest, Status
 from promoter.runtime import schedules_for
+from sandbox.clock import CLOCK
 from tests.workflow.helpers import request, wait_for_writes
 
 DAY = 24 * 3600
@@ -16,6 +18,15 @@ DAY = 24 * 3600
 
 def soon(seconds: int = 120) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def until_next_tuesday_2am_in_berlin() -> float:
+    """Seconds on the sandbox clock until the next Tuesday 02:00 in Berlin (a later one is a week on)."""
+    now = datetime.fromtimestamp(CLOCK.now(), ZoneInfo("Europe/Berlin"))
+    tuesday = (now + timedelta(days=(1 - now.weekday()) % 7)).replace(hour=2, minute=0, second=0, microsecond=0)
+    if tuesday <= now:
+        tuesday += timedelta(days=7)
+    return (tuesday - now).total_seconds()
 
 
 def wait_for_run(schedules, schedule_id: str, timeout: float = 60.0):
@@ -92,7 +103,7 @@ def test_recurring_release_train_fires_in_its_time_zone(sandbox, targets):
     )
     assert created["ActionAfterCompletion"] == "NONE"
 
-    sandbox.advance(8 * 24 * 3600)  # a week and a day: at least one Tuesday 02:00 in Berlin
+    sandbox.advance(until_next_tuesday_2am_in_berlin() + 60)  # just past one firing, not two
     run = wait_for_run(schedules, train.id).runs[0]
 
     assert run.outcome in {"started", "skipped"}
