@@ -15,6 +15,7 @@ import copy
 import json
 import os
 import statistics
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from bench.calls import recording
-from bench.import_time import cold_import
+from bench.import_time import interpreter_for
 from promoter.api import build_app
 from promoter.service import PromoterService
 from sandbox import Sandbox
@@ -98,10 +99,9 @@ def main() -> None:
     print(f"GET  /promotions/{{id}}   {percentiles(gets)}")
     by_action = ", ".join(f"{action} x{n}" for action, n in Counter(made).items())
     print(f"AWS calls in one POST /promotions: {len(made)}  ({by_action})")
-    layer = str(ROOT / "layers" / "promoter")
-    boto3 = cold_import("import boto3", [])
-    api = cold_import("import app", [str(ROOT / "functions" / "api"), layer])
-    print(f"cold import of functions/api/app.py: {api * 1000:.0f} ms ({api / boto3:.1f}x a bare import boto3)")
+    python = interpreter_for(sys.executable)  # as bench.import_time measures it: pairs, Lambda's path
+    api, ratio = python.paired("import app", [str(ROOT / "functions" / "api"), str(ROOT / "layers" / "promoter")])
+    print(f"cold import of functions/api/app.py: {api * 1000:.0f} ms ({ratio:.2f}x a bare import boto3)")
 
 
 if __name__ == "__main__":
