@@ -108,7 +108,7 @@ class Interpreter:
 
 
 def uncompiled(folders: list[str]) -> list[str]:
-    """A copy of each folder without its bytecode (made once)."""
+    """A copy of each folder without its bytecode (made once per run: ``main`` removes the last)."""
     copies = []
     for folder in folders:
         copy = NO_BYTECODE / hashlib.sha256(folder.encode()).hexdigest()[:8] / Path(folder).name
@@ -148,6 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default=sys.executable, help="the interpreter to measure under (default: this one)")
     python = interpreter_for(parser.parse_args().python)
+    shutil.rmtree(NO_BYTECODE, ignore_errors=True)  # the copies of the last run may hold older code
     print("python", python.run("print(sys.version.split()[0])", []).split()[0])
     print(f"{'module':<32}{'median ms':>10}{'x boto3':>9}{'floor x boto3':>15}")
     row("import boto3", *python.paired("import boto3", []))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -112,13 +113,7 @@ def test_every_module_of_the_layer_ships_bytecode_for_the_runtime_compiled_from_
 
 def test_the_runtime_loads_the_bytecode_without_reading_the_source(layer: Path, tmp_path: Path):
     # jmespath is pure Python: its compiled modules load here although the layer is built for arm64
-    package = tmp_path / "jmespath"
-    package.mkdir()
-    for path in (layer / "jmespath").rglob("*"):
-        if path.is_file():
-            copy = package / path.relative_to(layer / "jmespath")
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            copy.write_bytes(path.read_bytes())
+    package = shutil.copytree(layer / "jmespath", tmp_path / "jmespath")
     (package / "lexer.py").write_text("this is not Python\n")  # its bytecode must be what runs
     search = "import jmespath; print(jmespath.search('a.b', {'a': {'b': 7}}))"
     script = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); {search}"
