@@ -23,7 +23,7 @@ from pathlib import Path
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
 from bench.calls import recording
-from bench.import_time import interpreter_for
+from bench.import_time import LAYER, interpreter_for
 from promoter.api import build_app
 from promoter.service import PromoterService
 from sandbox import Sandbox
@@ -100,7 +100,7 @@ def main() -> None:
     by_action = ", ".join(f"{action} x{n}" for action, n in Counter(made).items())
     print(f"AWS calls in one POST /promotions: {len(made)}  ({by_action})")
     python = interpreter_for(sys.executable)  # as bench.import_time measures it: pairs, Lambda's path
-    api, ratio = python.paired("import app", [str(ROOT / "functions" / "api"), str(ROOT / "layers" / "promoter")])
+    api, ratio = python.paired("import app", [str(ROOT / "functions" / "api"), LAYER])
     print(f"cold import of functions/api/app.py: {api * 1000:.0f} ms ({ratio:.2f}x a bare import boto3)")
 
 

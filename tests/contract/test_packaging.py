@@ -17,12 +17,11 @@ from pathlib import Path
 import pytest
 from samtranslator.yaml_helper import yaml_parse
 
+from sandbox.aws.awslambda.code import MAX_UNZIPPED_BYTES  # Lambda's limit, as the sandbox applies it
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = yaml_parse((ROOT / "template.yaml").read_text())
 PACKAGE_MK = (ROOT / "layers" / "package.mk").read_text()
-# Lambda: 250 MB for a function's deployment package and all its layers, unzipped
-# (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)
-UNZIPPED_LIMIT = 262_144_000
 
 
 def build(code_dir: str, logical_id: str, artifacts: Path) -> Path:
@@ -126,4 +125,5 @@ def test_the_judge_ships_bytecode_and_fits_lambdas_size_limit_with_the_layer(jud
     assert (judge / "app.py").is_file() and (judge / "scipy" / "stats").is_dir()
     assert bytecode_problems(judge) == {"problems": [], "others": []}
     assert not list(judge.rglob("tests")), "the wheels' test suites are left out"
-    assert size(judge) + size(layer.parent) <= UNZIPPED_LIMIT, f"{(size(judge) + size(layer.parent)) / 1e6:.0f} MB"
+    total = size(judge) + size(layer.parent)
+    assert total <= MAX_UNZIPPED_BYTES, f"{total / 1e6:.0f} MB"
