@@ -17,7 +17,7 @@ import sys
 import threading
 from typing import Any
 
-_PROGRAMS = 64  # distinct definitions kept parsed (a test suite deploys a few)
+_PROGRAMS = 8  # distinct definitions kept parsed: a sandbox deploys a few, and each start makes them anew
 _PATHS = 4096  # distinct JSONPath expressions kept compiled
 
 

@@ -26,7 +26,10 @@ _SESSION_ENVIRONMENT = (
     "AWS_PROFILE",
     "AWS_ENDPOINT_URL",
 )
-_SESSIONS: dict[tuple[str | None, ...], boto3.session.Session] = {}
+_SESSIONS: dict[tuple[str | None, ...], boto3.session.Session] = {}  # the most recently used last
+# Each Session holds botocore's loaded data (about 30,000 objects); only the latest few are kept, so a
+# process that sees credentials come and go (the sandbox, one set per start) does not keep them all.
+_MAX_SESSIONS = 8
 # boto3 Sessions are not thread-safe (clients are): clients are made under the lock.
 _LOCK = threading.Lock()
 
@@ -36,9 +39,10 @@ def shared_session() -> boto3.session.Session:
     botocore's data again: 5 first clients take about 3x as long (python -m bench.client_sessions)."""
     key = tuple(os.environ.get(name) for name in _SESSION_ENVIRONMENT)
     with _LOCK:
-        session = _SESSIONS.get(key)
-        if session is None:
-            session = _SESSIONS[key] = boto3.session.Session()
+        session = _SESSIONS.pop(key, None) or boto3.session.Session()
+        _SESSIONS[key] = session
+        while len(_SESSIONS) > _MAX_SESSIONS:
+            del _SESSIONS[next(iter(_SESSIONS))]  # clients made from it keep working: they hold it
         return session
 
 
