@@ -13,9 +13,13 @@
 LAMBDA_PYTHON_VERSION := 3.13
 # python3.13 runs on Amazon Linux 2023 (glibc 2.34): a wheel for any manylinux up to 2.34 loads
 LAMBDA_PLATFORMS := $(foreach minor,$(shell seq 34 -1 17),--platform manylinux_2_$(minor)_aarch64)
-# The compiler must be that Python: bytecode is specific to its minor version, not to the machine
+# The compiler must be that Python: bytecode is specific to its minor version, not to the machine.
+# Found through pyenv, else in pyenv's folder (its shims on PATH fail where pyenv itself is not), else
+# on PATH
 LAMBDA_PYTHON ?= $(shell PYENV_VERSION=$$(pyenv versions --bare 2>/dev/null | grep -m1 '^$(LAMBDA_PYTHON_VERSION)') \
-	pyenv which python$(LAMBDA_PYTHON_VERSION) 2>/dev/null || command -v python$(LAMBDA_PYTHON_VERSION))
+	pyenv which python$(LAMBDA_PYTHON_VERSION) 2>/dev/null \
+	|| ls -d $(HOME)/.pyenv/versions/$(LAMBDA_PYTHON_VERSION).*/bin/python$(LAMBDA_PYTHON_VERSION) 2>/dev/null | sort -V | tail -n 1 \
+	| grep . || command -v python$(LAMBDA_PYTHON_VERSION))
 
 # $(call lambda_package,requirements file,sources,folder): the pinned wheels for Lambda's platform,
 # then the sources, then bytecode for every module. Left out: a source folder's own __pycache__,

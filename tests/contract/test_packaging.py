@@ -41,11 +41,21 @@ def judge(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build("functions/judge", "JudgeFunction", tmp_path_factory.mktemp("judge"))
 
 
-def lambda_python() -> str:
+def lambda_python(env: dict[str, str] | None = None) -> str:
     """The interpreter package.mk compiles with: the template's Runtime."""
     rule = "print-python:\n\t@echo $(LAMBDA_PYTHON)"
     command = ["make", "--no-print-directory", "-f", str(ROOT / "layers/package.mk"), "--eval", rule, "print-python"]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout.strip()
+
+
+def test_the_runtime_python_is_found_in_pyenvs_folder_when_pyenv_is_not_on_the_path():
+    """Where only pyenv's shims are on PATH (a CI image's), a shim fails without pyenv itself."""
+    version = re.findall(r"^LAMBDA_PYTHON_VERSION := (\S+)$", PACKAGE_MK, re.M)[0]
+    installed = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
+    if not installed:
+        pytest.skip(f"no python{version} in pyenv's folder")
+    without_pyenv = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    assert lambda_python(without_pyenv) in {str(python) for python in installed}
 
 
 def size(folder: Path) -> int:
