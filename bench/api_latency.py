@@ -62,7 +62,9 @@ def calls_of_one_post(app: APIGatewayRestResolver, targets: Targets) -> tuple[li
     body = {"function": "counted", "alias": "live", "version": "2", "strategy": {"type": "all-at-once"}}
     with recording() as calls:
         answer = app.resolve(event("start_promotion", body=json.dumps(body)), Context())
-        made = [f"{service}.{action}" for _principal, service, action in calls]
+        # the API's own calls: the execution it started may already be invoking its first task
+        api = calls[0][0]
+        made = [f"{service}.{action}" for principal, service, action in calls if principal == api]
     assert answer["statusCode"] == 202, answer["body"]
     return made, json.loads(answer["body"])["id"]
 

@@ -116,6 +116,15 @@ def test_code_over_250_mb_unzipped_is_refused_and_the_function_keeps_its_code(aw
     assert [f["FunctionName"] for f in lambdas.list_functions()["Functions"]] == ["small"]
 
 
+def test_a_layer_over_250_mb_unzipped_is_refused_and_not_published(aws):
+    lambdas = aws.client("lambda")
+    huge = {"ZipFile": zeros_zip(MAX_UNZIPPED_BYTES)}
+    publish = lambda: lambdas.publish_layer_version(LayerName="huge", Content=huge)  # noqa: E731
+    assert refused(publish) == f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
+    assert lambdas.list_layers()["Layers"] == []
+    assert lambdas.publish_layer_version(LayerName="huge", Content={"ZipFile": zip_source("")})["Version"] == 1
+
+
 def test_code_and_its_layers_over_250_mb_unzipped_are_refused(aws):
     targets = Targets(session=aws)  # type: ignore[arg-type]
     lambdas, role = aws.client("lambda"), targets.role()

@@ -1,5 +1,5 @@
 """Lambda's 250 MB limit on code and layers, unzipped, through ``make sandbox`` with the stock AWS
-CLI: the create and the layer change are refused with AWS's message, and nothing changes.
+CLI: the create, the layer's publication and the layer change are refused with AWS's message, and nothing changes.
 https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"""
 
 from __future__ import annotations
@@ -42,6 +42,13 @@ def test_the_stock_cli_is_refused_code_and_layers_over_250_mb_unzipped(server: S
     big = create("big", "big.zip")
     assert big.code != 0 and "InvalidParameterValueException" in big.err, big
     assert f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes" in big.err
+
+    huge = shell.run(
+        [*aws_command(), "--endpoint-url", server.aws_url, "lambda", "publish-layer-version", "--layer-name", "huge",
+         "--zip-file", f"fileb://{tmp_path / 'big.zip'}"]
+    )  # fmt: skip
+    assert huge.code != 0 and f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes" in huge.err, huge
+    assert "huge" not in [layer["LayerName"] for layer in shell.aws("lambda", "list-layers").json["Layers"]]
 
     layer = shell.aws(
         "lambda", "publish-layer-version", "--layer-name", "half", "--zip-file", f"fileb://{tmp_path / 'half.zip'}"

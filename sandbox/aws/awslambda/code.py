@@ -159,6 +159,7 @@ def refuse_code_over_the_unzipped_limit() -> None:
     400 ``InvalidParameterValueException``: "Unzipped size must be smaller than 262144000 bytes" for
     the code alone, "Function code combined with layers exceeds the maximum allowed size of
     262144000 bytes. The actual size is N bytes." with its layers; the function keeps what it had.
+    PublishLayerVersion refuses a layer over it alone with the first message, and publishes nothing.
     moto took any size, so a deployment AWS refuses deployed here.
     https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"""
     from moto.awslambda import models as lambda_models
@@ -203,5 +204,13 @@ def refuse_code_over_the_unzipped_limit() -> None:
             check(self, layers)
         return original_update_configuration(self, config_updates)
 
+    original_layer_init = lambda_models.LayerVersion.__init__
+
+    def layer_init(self: Any, spec: dict[str, Any], account_id: str, region: str) -> None:
+        original_layer_init(self, spec, account_id=account_id, region=region)
+        if unzipped_size(getattr(self, "code_bytes", b"")) > MAX_UNZIPPED_BYTES:  # before it is stored
+            raise InvalidParameterValueException(f"Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")
+
+    lambda_models.LayerVersion.__init__ = layer_init
     lambda_models.LambdaFunction._set_function_code = set_function_code
     lambda_models.LambdaFunction.update_configuration = update_configuration
