@@ -197,9 +197,12 @@ def test_each_call_sent_again_after_its_answer_was_lost_still_succeeds(baseline)
     """A call that landed and whose answer was lost is sent again by the SDK, unchanged. AWS makes
     most of them harmless (TransactWriteItems' ClientRequestToken, StartExecution's name and input,
     PublishVersion's code); where it does not (UpdateAlias' RevisionId has moved on), the product
-    tells its own landed write from drift. Either way the promotion ends as it would have."""
+    tells its own landed write from drift. Either way the promotion ends as it would have. Reads are
+    left out: one sent again changes nothing, and its second answer is only a later read (43 of the
+    baseline's 77 calls, each a sandbox of its own)."""
     problems = []
-    for index, call in enumerate(baseline):
+    writes = [(index, call) for index, call in enumerate(baseline) if not is_read(call)]
+    for index, call in writes:
         outcome = run_promotion(CallRecorder(resend_at=index))
         final, found = outcome["final"], problems_of(outcome)
         if not outcome["resent"]:
@@ -209,3 +212,8 @@ def test_each_call_sent_again_after_its_answer_was_lost_still_succeeds(baseline)
             found.append(f"ended {final and final.status}: {reason}")
         problems += [f"call #{index} {call} sent again: {problem}" for problem in found]
     assert not problems, "\n".join(problems)
+    assert {call for _, call in writes} >= {"lambda.UpdateAlias", "dynamodb.TransactWriteItems", "lambda.Invoke"}
+
+
+def is_read(call: str) -> bool:
+    return call.split(".", 1)[1].startswith(("Get", "Describe", "List", "Query", "Scan"))
