@@ -60,11 +60,10 @@ def percentiles(samples: list[float]) -> str:
 def calls_of_one_post(app: APIGatewayRestResolver, targets: Targets) -> tuple[list[str], str]:
     targets.function("counted")
     body = {"function": "counted", "alias": "live", "version": "2", "strategy": {"type": "all-at-once"}}
-    with recording() as calls:
+    # the API's own calls: the execution it started may already be invoking its first task
+    with recording(this_thread_only=True) as calls:
         answer = app.resolve(event("start_promotion", body=json.dumps(body)), Context())
-        # the API's own calls: the execution it started may already be invoking its first task
-        api = calls[0][0]
-        made = [f"{service}.{action}" for principal, service, action in calls if principal == api]
+        made = [f"{service}.{action}" for _principal, service, action in calls]
     assert answer["statusCode"] == 202, answer["body"]
     return made, json.loads(answer["body"])["id"]
 

@@ -19,6 +19,7 @@ CALLS: list[Call] = []
 _ON = threading.Event()
 _LOCK = threading.Lock()
 _INSTALLED: list[bool] = []
+_ONLY_THREAD: list[int] = []  # when set, the one thread whose calls count
 
 # Lambda's control plane: every Lambda API call but invoking a function (the data plane).
 DATA_PLANE = {"Invoke", "InvokeAsync", "InvokeWithResponseStream"}
@@ -32,7 +33,7 @@ def _install() -> None:
     original = BaseResponse.call_action
 
     def call_action(self: Any) -> Any:
-        if _ON.is_set() and getattr(self, "service_name", None):
+        if _ON.is_set() and getattr(self, "service_name", None) and _ONLY_THREAD in ([], [threading.get_ident()]):
             try:
                 principal = caller_of(self).principal_arn
             except Exception:  # a call no principal signed (the sandbox's own set-up)
@@ -47,11 +48,14 @@ def _install() -> None:
 
 
 @contextmanager
-def recording() -> Iterator[list[Call]]:
-    """Record the calls made inside the block; yields the list, which fills as calls come in."""
+def recording(this_thread_only: bool = False) -> Iterator[list[Call]]:
+    """Record the calls made inside the block; yields the list, which fills as calls come in.
+    ``this_thread_only``: only the calls this thread makes (in process, moto answers a call on the
+    thread that made it), not those of the workflow or the listeners running meanwhile."""
     _install()
     with _LOCK:
         CALLS.clear()
+        _ONLY_THREAD[:] = [threading.get_ident()] if this_thread_only else []
     _ON.set()
     try:
         yield CALLS
