@@ -33,7 +33,8 @@ def _install() -> None:
     original = BaseResponse.call_action
 
     def call_action(self: Any) -> Any:
-        if _ON.is_set() and getattr(self, "service_name", None) and _ONLY_THREAD in ([], [threading.get_ident()]):
+        counted_thread = not _ONLY_THREAD or _ONLY_THREAD[0] == threading.get_ident()
+        if _ON.is_set() and counted_thread and getattr(self, "service_name", None):
             try:
                 principal = caller_of(self).principal_arn
             except Exception:  # a call no principal signed (the sandbox's own set-up)
