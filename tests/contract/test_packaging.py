@@ -22,6 +22,7 @@ from sandbox.aws.awslambda.code import MAX_UNZIPPED_BYTES  # Lambda's limit, as 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = yaml_parse((ROOT / "template.yaml").read_text())
 PACKAGE_MK = (ROOT / "layers" / "package.mk").read_text()
+(LAMBDA_PYTHON_VERSION,) = re.findall(r"^LAMBDA_PYTHON_VERSION := (\S+)$", PACKAGE_MK, re.M)
 
 
 def build(code_dir: str, logical_id: str, artifacts: Path) -> Path:
@@ -50,7 +51,7 @@ def lambda_python(env: dict[str, str] | None = None) -> str:
 
 def test_the_runtime_python_is_found_in_pyenvs_folder_when_pyenv_is_not_on_the_path():
     """Where only pyenv's shims are on PATH (a CI image's), a shim fails without pyenv itself."""
-    version = re.findall(r"^LAMBDA_PYTHON_VERSION := (\S+)$", PACKAGE_MK, re.M)[0]
+    version = LAMBDA_PYTHON_VERSION
     installed = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}"))
     if not installed:
         pytest.skip(f"no python{version} in pyenv's folder")
@@ -94,8 +95,7 @@ def bytecode_problems(folder: Path) -> dict[str, list[str]]:
 
 def test_the_package_targets_the_template_runtime_and_architecture():
     functions = TEMPLATE["Globals"]["Function"]
-    (version,) = re.findall(r"^LAMBDA_PYTHON_VERSION := (\S+)$", PACKAGE_MK, re.M)
-    assert functions["Runtime"] == f"python{version}"
+    assert functions["Runtime"] == f"python{LAMBDA_PYTHON_VERSION}"
     assert functions["Architectures"] == ["arm64"] and "_aarch64" in PACKAGE_MK
     layer = TEMPLATE["Resources"]["PromoterLayer"]
     assert layer["Properties"]["CompatibleRuntimes"] == [functions["Runtime"]]

@@ -1,5 +1,6 @@
 """Lambda's 250 MB limit on code and layers, unzipped, through ``make sandbox`` with the stock AWS
-CLI: the create, the layer's publication and the layer change are refused with AWS's message, and nothing changes.
+CLI: the create, the layer's publication and the layer change are refused with AWS's message, and
+nothing changes.
 https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"""
 
 from __future__ import annotations
