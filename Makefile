@@ -49,9 +49,12 @@ demo: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/python -m sandbox.server $(SANDBOX_ARGS)
 
-## test: the whole suite (unit, workflow on the sandbox, contract)
+## test: the whole suite (unit, workflow on the sandbox, contract), on TEST_WORKERS processes
+##       (make test TEST_WORKERS=0 runs it in this one)
+# Two: a test's sandbox threads share one interpreter's lock, so one process keeps one core busy.
+TEST_WORKERS ?= 2
 test: $(STAMP) $(CHECKOV_STAMP) browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 ## test-fast: the pure and fake-backed tests (tests/unit without the sandbox), under a minute
 test-fast: $(STAMP)

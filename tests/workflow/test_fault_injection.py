@@ -160,6 +160,9 @@ def test_baseline_covers_every_adapter_operation(baseline):
         "logs.DeleteSubscriptionFilter",
     ):
         assert operations[expected] > 0, f"baseline never called {expected}: {operations}"
+    assert len(baseline) > 20  # the sweeps below really cover the calls
+    written = {call for call in baseline if not is_read(call)}
+    assert written >= {"lambda.UpdateAlias", "dynamodb.TransactWriteItems", "lambda.Invoke"}
 
 
 def problems_of(outcome: dict) -> list[str]:
@@ -183,17 +186,28 @@ def problems_of(outcome: dict) -> list[str]:
     return problems
 
 
-def test_each_call_failing_once_leaves_a_settled_alias_a_free_lock_and_a_true_record(baseline):
+# Each sweep is cut into parts (every PARTS-th call), so that make test's workers share it.
+PARTS = 4
+
+
+def part_of(calls: list[tuple[int, str]], part: int) -> list[tuple[int, str]]:
+    chosen = calls[part::PARTS]
+    assert chosen, f"part {part} of {PARTS} has no call to sweep"
+    return chosen
+
+
+@pytest.mark.parametrize("part", range(PARTS))
+def test_each_call_failing_once_leaves_a_settled_alias_a_free_lock_and_a_true_record(baseline, part):
     problems = [
         f"call #{index} {call}: {problem}"
-        for index, call in enumerate(baseline)
+        for index, call in part_of(list(enumerate(baseline)), part)
         for problem in problems_of(run_promotion(CallRecorder(fail_at=index)))
     ]
     assert not problems, "\n".join(problems)
-    assert len(baseline) > 20  # the sweep really covered the calls
 
 
-def test_each_call_sent_again_after_its_answer_was_lost_still_succeeds(baseline):
+@pytest.mark.parametrize("part", range(PARTS))
+def test_each_call_sent_again_after_its_answer_was_lost_still_succeeds(baseline, part):
     """A call that landed and whose answer was lost is sent again by the SDK, unchanged. AWS makes
     most of them harmless (TransactWriteItems' ClientRequestToken, StartExecution's name and input,
     PublishVersion's code); where it does not (UpdateAlias' RevisionId has moved on), the product
@@ -202,7 +216,7 @@ def test_each_call_sent_again_after_its_answer_was_lost_still_succeeds(baseline)
     baseline's 77 calls, each a sandbox of its own)."""
     problems = []
     writes = [(index, call) for index, call in enumerate(baseline) if not is_read(call)]
-    for index, call in writes:
+    for index, call in part_of(writes, part):
         outcome = run_promotion(CallRecorder(resend_at=index))
         final, found = outcome["final"], problems_of(outcome)
         if not outcome["resent"]:
@@ -212,7 +226,6 @@ def test_each_call_sent_again_after_its_answer_was_lost_still_succeeds(baseline)
             found.append(f"ended {final and final.status}: {reason}")
         problems += [f"call #{index} {call} sent again: {problem}" for problem in found]
     assert not problems, "\n".join(problems)
-    assert {call for _, call in writes} >= {"lambda.UpdateAlias", "dynamodb.TransactWriteItems", "lambda.Invoke"}
 
 
 def is_read(call: str) -> bool:

@@ -1,5 +1,6 @@
-"""The alarm listener's input, on its own: Powertools' EventBridgeModel imports every model of its
-parser (tens of ms), which no other handler that imports promoter.models should pay for."""
+"""The alarm listener's input, on its own: importing Powertools' EventBridgeModel loads its parser
+package (about 70 ms on python3.13 with pydantic already loaded), which no other handler that imports
+promoter.models should pay for."""
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
