@@ -3,6 +3,7 @@ dependencies and the dashboard's page, and puts no other top-level package (not 
 `promoter`, not `sandbox`) there; `pipx install .` puts a working `promoter` on the path."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,17 @@ from sandbox.server import client_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 900  # a safety net for a hung install, not a timing check
+
+
+# What a clone does not hold: pip builds a local project in its own folder (build/, *.egg-info), so
+# each test installs from a copy of its own, and two test workers never build in the same place.
+NOT_IN_A_CLONE = shutil.ignore_patterns(
+    ".git", ".venv", "build", "*.egg-info", "__pycache__", ".hypothesis", ".ruff_cache", ".aws-sam", ".pytest_cache"
+)
+
+
+def checkout_copy(tmp_path: Path) -> Path:
+    return shutil.copytree(ROOT, tmp_path / "checkout", ignore=NOT_IN_A_CLONE)
 
 
 def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -28,7 +40,7 @@ def test_pip_install_in_a_clean_venv_gives_a_working_promoter(tmp_path, server):
     python, promoter = venv / "bin" / "python", venv / "bin" / "promoter"
     # From PyPI (the dependencies' ranges in pyproject.toml), never from this checkout's venv.
     env = {k: v for k, v in client_environment().items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "PIP_NO_INDEX"}}
-    installed = _run([str(python), "-m", "pip", "install", "--quiet", str(ROOT)], tmp_path, env)
+    installed = _run([str(python), "-m", "pip", "install", "--quiet", str(checkout_copy(tmp_path))], tmp_path, env)
     assert installed.returncode == 0, installed.stdout + installed.stderr
 
     version = _run([str(promoter), "--version"], tmp_path, env)
@@ -75,7 +87,7 @@ def test_pipx_install_gives_a_promoter_on_the_path_that_reaches_the_api(tmp_path
 
     bin_dir = tmp_path / "bin"
     env |= {"PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(bin_dir), "PIPX_MAN_DIR": str(tmp_path / "man")}
-    installed = _run([str(tools / "bin" / "pipx"), "install", str(ROOT)], tmp_path, env)
+    installed = _run([str(tools / "bin" / "pipx"), "install", str(checkout_copy(tmp_path))], tmp_path, env)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert (bin_dir / "promoter").exists(), installed.stdout
 
