@@ -4,8 +4,8 @@ action in it, whether a call the product made while the tests ran on the strict 
 allowed by it.
 
 The sandbox's evaluator (sandbox/aws/iam/policy.py) records, while recording is on, every call made by a
-role or user and every statement that allowed it. Calls that AWS services make with a role
-(Step Functions invoking a Task's function, Scheduler invoking its target, EventBridge putting on
+role or user and every statement that allowed it; a state machine's tasks call as its role. Calls
+that other AWS services make with a role (Scheduler invoking its target, EventBridge putting on
 another account's bus) run as the account's root in the sandbox; the plugin below records what
 that role's policies allow for them (``iam.record_service_call``), without enforcing it.
 
@@ -204,24 +204,13 @@ _SERVICE_CALLS_RECORDED = False
 
 
 def _record_service_calls() -> None:
-    """Wrap where the sandbox makes, as root, the calls Step Functions and Scheduler make with a
-    role (module functions: the sandbox's patches leave them alone)."""
+    """Wrap where the sandbox makes, as root, the calls Scheduler makes with a role (a module
+    function: the sandbox's patches leave it alone)."""
     global _SERVICE_CALLS_RECORDED
     if _SERVICE_CALLS_RECORDED:
         return
     _SERVICE_CALLS_RECORDED = True
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-
     from sandbox.aws import scheduler
-
-    task_invoke = lambda_eval_utils.execute_lambda_function_integration
-
-    def execute_lambda_function_integration(env: Any, parameters: dict, region: str, state_credentials: Any):
-        role = env.states.context_object.context_object_data["Execution"].get("RoleArn", "")
-        iam.record_service_call(role, "lambda:InvokeFunction", _function_arn(parameters, region, role))
-        return task_invoke(env=env, parameters=parameters, region=region, state_credentials=state_credentials)
-
-    lambda_eval_utils.execute_lambda_function_integration = execute_lambda_function_integration
 
     invoke_target = scheduler.invoke_target
 
@@ -255,14 +244,6 @@ def _record_bus_targets() -> None:
 
     to_targets.records_bus_targets = True  # type: ignore[attr-defined]
     events_models.Rule.send_to_targets = to_targets
-
-
-def _function_arn(parameters: dict[str, Any], region: str, role: str) -> str:
-    name = str(parameters.get("FunctionName", ""))
-    if name.startswith("arn:"):
-        return name
-    account = role.split(":")[4] if role.count(":") >= 5 else ""
-    return f"arn:aws:lambda:{region}:{account}:function:{name}"
 
 
 # --- the matrix ---------------------------------------------------------------------------------------

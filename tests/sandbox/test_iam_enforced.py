@@ -334,18 +334,32 @@ def test_create_schedule_needs_iam_pass_role_for_the_scheduler(aws: None) -> Non
 
 
 # --- what the sandbox does not enforce (README, differences) -----------------------------------------
-def test_step_functions_tasks_call_as_the_account_root_not_as_the_state_machine_role(aws: None) -> None:
-    """Pinned difference: a state machine whose role may do nothing still lists functions."""
+def run_list_functions_task(role_name: str, *statements: dict[str, Any]) -> dict[str, Any]:
+    """A state machine of one aws-sdk task (lambda:ListFunctions) whose role has ``statements``:
+    its execution's end."""
     iam = boto3.client("iam", region_name=REGION)
-    role = iam.create_role(RoleName="powerless", AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
+    role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=ROLE_POLICY)["Role"]["Arn"]
+    if statements:
+        iam.put_role_policy(RoleName=role_name, PolicyName="tasks", PolicyDocument=policy(*statements))
     definition = {
         "StartAt": "List",
         "States": {"List": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:lambda:listFunctions", "End": True}},
     }
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    machine = sfn.create_state_machine(name="m", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=machine, name="e")["executionArn"]
+    machine = sfn.create_state_machine(name=role_name, definition=json.dumps(definition), roleArn=role)
+    execution = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="e")["executionArn"]
     deadline = time.monotonic() + 30  # a safety limit only
     while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING" and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert sfn.describe_execution(executionArn=execution)["status"] == "SUCCEEDED"
+    return sfn.describe_execution(executionArn=execution)
+
+
+def test_a_state_machines_task_calls_as_its_role_and_is_refused_what_the_role_does_not_allow(aws: None) -> None:
+    refused = run_list_functions_task("powerless")
+    assert refused["status"] == "FAILED"
+    assert refused["error"] == "Lambda.LambdaException"  # an error the SDK's model does not name
+    assert "assumed-role/powerless/" in refused["cause"]
+    assert "not authorized to perform: lambda:ListFunctions" in refused["cause"]
+
+    allowed = run_list_functions_task("lister", {"Effect": "Allow", "Action": "lambda:ListFunctions", "Resource": "*"})
+    assert allowed["status"] == "SUCCEEDED", allowed.get("cause")

@@ -311,6 +311,9 @@ class Removal:
     scenario: str  # a function below
 
 
+STATE_MACHINE_POLICY = "PromotionStateMachineRolePolicy"
+
+
 def _without(document: dict[str, Any], sid: str, action: str) -> None:
     statements = document["Statement"]
     for index, statement in enumerate(list(statements)):
@@ -331,7 +334,11 @@ def template_without(removal: Removal, directory: Path) -> Path:
     template = yaml_parse(source.read_text())
     resources = template["Resources"]
     managed = resources.get(removal.policy, {})
-    if managed.get("Type") == "AWS::IAM::ManagedPolicy":
+    if removal.policy.startswith(STATE_MACHINE_POLICY):  # SAM names them by their place in the list
+        policies = resources["PromotionStateMachine"]["Properties"]["Policies"]
+        (policy_template,) = policies.pop(int(removal.policy.removeprefix(STATE_MACHINE_POLICY)))
+        assert (policy_template, removal.action) == ("LambdaInvokePolicy", "lambda:InvokeFunction"), policy_template
+    elif managed.get("Type") == "AWS::IAM::ManagedPolicy":
         _without(managed["Properties"]["PolicyDocument"], removal.sid, removal.action)
         if not managed["Properties"]["PolicyDocument"]["Statement"]:
             del resources[removal.policy]
@@ -442,6 +449,8 @@ SAMPLE = [
             "promotion_in_account_b"),
     Removal("template.yaml", "FastGateSubscribePolicy", "FastGateSubscription", "logs:PutSubscriptionFilter",
             "promotion_with_fast_gate"),
+    # The state machine's role: its Shift task's function (the fifth LambdaInvokePolicy)
+    Removal("template.yaml", f"{STATE_MACHINE_POLICY}4", "0", "lambda:InvokeFunction", "promotion"),
 ]  # fmt: skip
 
 

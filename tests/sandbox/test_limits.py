@@ -17,7 +17,18 @@ from sandbox.aws.events import delivery
 from sandbox.server.api_gateway import INTEGRATION_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES, ApiGateway
 from tests.sandbox.conftest import patched_moto, wait_until
 
-ROLE = "arn:aws:iam::123456789012:role/sfn"
+STATES_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+# The test machines' tasks read and write DynamoDB, as their role (sandbox/aws/iam/policy.py, task_keys).
+TASKS_POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}
+)
 ALARM_PATTERN = {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}
 FORGED_ALARM = {
     "Source": "aws.cloudwatch",
@@ -30,11 +41,15 @@ FORGED_ALARM = {
 @pytest.fixture
 def sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with patched_moto(monkeypatch, stepfunctions={"execute_state_machine": True}):
+        iam = boto3.client("iam")
+        iam.create_role(RoleName="sfn", AssumeRolePolicyDocument=STATES_TRUST)
+        iam.put_role_policy(RoleName="sfn", PolicyName="tasks", PolicyDocument=TASKS_POLICY)
         yield boto3.client("stepfunctions")
 
 
 def run(sfn: Any, definition: dict[str, Any], name: str = "m", payload: Any = None) -> dict[str, Any]:
-    machine = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)
+    role = "arn:aws:iam::123456789012:role/sfn"
+    machine = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=role)
     arn = sfn.start_execution(
         stateMachineArn=machine["stateMachineArn"], name="run-1", input=json.dumps(payload or {})
     )["executionArn"]

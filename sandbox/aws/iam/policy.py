@@ -31,12 +31,12 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-l
 
 Who calls (``principal_of``): the keys of an IAM user act as that user, the keys of an
 ``sts:AssumeRole`` session as that role's session, the keys a Lambda function gets from the
-sandbox (``function_credentials``) as its execution role, and any other keys (``testing``) as the
-account's root, so casual use keeps working.
+sandbox (``function_credentials``) as its execution role, a state machine's tasks
+(``task_keys``) as its role, and any other keys (``testing``) as the account's root, so casual use
+keeps working.
 
-Known differences from AWS (README): signatures are not verified; Step Functions' tasks call
-as the account root, not as the state machine's role; no SCPs, permission boundaries or session
-policies; S3 is not checked.
+Known differences from AWS (README): signatures are not verified; no SCPs, permission boundaries
+or session policies; S3 is not checked.
 """
 
 from __future__ import annotations
@@ -323,7 +323,34 @@ def caller_for_key(access_key: str, default_account: str) -> Caller:
 
 
 _FUNCTION_KEYS: dict[str, str] = {}  # access key -> function name, for keys handed to functions
-_FUNCTION_ENV: dict[tuple[str, str, str], dict[str, str]] = {}  # (account, function, role) -> its keys
+_ROLE_SESSIONS: dict[tuple[str, str], dict[str, str]] = {}  # (role, session name) -> its keys
+TASK_SESSION = "StepFunctions"  # the session name of a state machine's tasks
+
+
+def role_session(role: str, session_name: str, region: str) -> dict[str, str]:
+    """The keys of a session of ``role`` that a service holds for what it runs as that role (one
+    session per role and name, kept while the sandbox lives). The role's trust policy for the
+    service is not re-checked here."""
+    key = (role, session_name)
+    cached = _ROLE_SESSIONS.get(key)
+    if cached and cached["AWS_ACCESS_KEY_ID"] in _iam_backend(role.split(":")[4]).access_keys:
+        return cached
+    from moto.sts.models import sts_backends
+
+    session = sts_backends[role.split(":")[4]][PARTITION].assume_role(
+        region_name=region,
+        role_session_name=session_name,
+        role_arn=role,
+        policy=None,  # type: ignore[arg-type]  # moto takes None for "no session policy"
+        duration=3600,
+        external_id=None,  # type: ignore[arg-type]  # and for "no external id"
+    )
+    _ROLE_SESSIONS[key] = {
+        "AWS_ACCESS_KEY_ID": session.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
+        "AWS_SESSION_TOKEN": session.session_token,
+    }
+    return _ROLE_SESSIONS[key]
 
 
 def function_credentials(fn: Any) -> dict[str, str]:
@@ -333,32 +360,28 @@ def function_credentials(fn: Any) -> dict[str, str]:
     sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (Lambda Developer Guide,
     "Defining Lambda function permissions with an execution role"; "Defined runtime environment
     variables"). One session per function and role, as an execution environment keeps its
-    credentials. The role's trust policy for lambda.amazonaws.com is not re-checked here.
+    credentials.
     """
     role = getattr(fn, "role", None)
     if not enforcing() or not role or role.count(":") < 5:
         return {}
-    key = (fn.account_id, fn.function_name, role)
-    cached = _FUNCTION_ENV.get(key)
-    if cached and cached["AWS_ACCESS_KEY_ID"] in _iam_backend(role.split(":")[4]).access_keys:
-        return cached
-    from moto.sts.models import sts_backends
+    keys = role_session(role, fn.function_name[:64], fn.region)
+    _FUNCTION_KEYS[keys["AWS_ACCESS_KEY_ID"]] = fn.function_name[:64]
+    return keys
 
-    session = sts_backends[role.split(":")[4]][PARTITION].assume_role(
-        region_name=fn.region,
-        role_session_name=fn.function_name[:64],
-        role_arn=role,
-        policy=None,  # type: ignore[arg-type]  # moto takes None for "no session policy"
-        duration=3600,
-        external_id=None,  # type: ignore[arg-type]  # and for "no external id"
-    )
-    _FUNCTION_KEYS[session.access_key_id] = fn.function_name[:64]
-    _FUNCTION_ENV[key] = {
-        "AWS_ACCESS_KEY_ID": session.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
-        "AWS_SESSION_TOKEN": session.session_token,
-    }
-    return _FUNCTION_ENV[key]
+
+def task_keys(state_credentials: Any, region: str) -> tuple[str, str, str] | None:
+    """The keys a state machine's task calls AWS with: a session of the state machine's role.
+    "Step Functions ... assumes the IAM role" given to the state machine to call other services,
+    and a call the role's policies do not allow is refused (Step Functions Developer Guide, "How
+    Step Functions works with IAM"; "Creating an IAM role for your state machine":
+    https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html). None
+    with enforcement off (moto's own keys, the account's root)."""
+    role = getattr(state_credentials, "role_arn", None)
+    if not enforcing() or not role or role.count(":") < 5:
+        return None
+    keys = role_session(role, TASK_SESSION, region)
+    return keys["AWS_ACCESS_KEY_ID"], keys["AWS_SECRET_ACCESS_KEY"], keys["AWS_SESSION_TOKEN"]
 
 
 def principal_of(access_key: str, default_account: str) -> Caller:
@@ -893,6 +916,7 @@ def _denied_response(response: Any, denied: Denied) -> tuple[int, dict[str, str]
     """AccessDenied in the service's own error format, HTTP 403."""
     from moto.core.responses import ActionResult
     from moto.core.utils import get_service_model
+    from moto.moto_api._internal import mock_random
 
     service = {"awslambda": "lambda"}.get(response.service_name, response.service_name)
     metadata = get_service_model(service).metadata
@@ -902,6 +926,7 @@ def _denied_response(response: Any, denied: Denied) -> tuple[int, dict[str, str]
         warnings.simplefilter("ignore")  # no service model lists AccessDenied: moto warns, AWS sends it
         status, headers, body = response.serialized(ActionResult(_service_error(code, str(denied))))
     headers["status"] = 403
+    headers.setdefault("x-amzn-RequestId", str(mock_random.uuid4()))  # as on every answer of AWS's
     return 403, headers, body
 
 
