@@ -4,10 +4,10 @@ action in it, whether a call the product made while the tests ran on the strict 
 allowed by it.
 
 The sandbox's evaluator (sandbox/aws/iam/policy.py) records, while recording is on, every call made by a
-role or user and every statement that allowed it; a state machine's tasks call as its role. Calls
-that other AWS services make with a role (Scheduler invoking its target, EventBridge putting on
-another account's bus) run as the account's root in the sandbox; the plugin below records what
-that role's policies allow for them (``iam.record_service_call``), without enforcing it.
+role or user and every statement that allowed it; a state machine's tasks call as its role, and
+Scheduler's calls to its targets are checked against the schedule's role (``iam.service_may``).
+EventBridge putting on another account's bus with a target's role runs as the account's root in the
+sandbox; the plugin below records what that role's policies allow for it, without enforcing it.
 
 An action of a statement is **needed** when some call was allowed by that statement alone
 (removing the action denies the call: tests/sandbox/test_iam_matrix.py checks a sample),
@@ -167,15 +167,13 @@ def logical_name(deployed: str) -> str:
 # --- recording the run --------------------------------------------------------------------------------
 class Recorder:
     """A pytest plugin: recording on for the run, each record entry tagged with its test, and the
-    calls that AWS services make with a role recorded from the sandbox's Step Functions, Scheduler
-    and EventBridge."""
+    puts on another account's bus that EventBridge makes with a target's role recorded."""
 
     def __init__(self) -> None:
         self.spans: list[tuple[str, int, int]] = []  # (test id, first entry, end)
 
     def pytest_configure(self, config: pytest.Config) -> None:
         iam.recording(True)
-        _record_service_calls()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         iam._RECORDING.clear()
@@ -200,31 +198,6 @@ class Recorder:
                 yield test, entry
 
 
-_SERVICE_CALLS_RECORDED = False
-
-
-def _record_service_calls() -> None:
-    """Wrap where the sandbox makes, as root, the calls Scheduler makes with a role (a module
-    function: the sandbox's patches leave it alone)."""
-    global _SERVICE_CALLS_RECORDED
-    if _SERVICE_CALLS_RECORDED:
-        return
-    _SERVICE_CALLS_RECORDED = True
-    from sandbox.aws import scheduler
-
-    invoke_target = scheduler.invoke_target
-
-    def scheduled(target: dict[str, Any], payload: str, label: str) -> None:
-        arn = str(target.get("Arn", ""))
-        service = arn.split(":")[2] if arn.count(":") >= 5 else ""
-        action = {"lambda": "lambda:InvokeFunction", "states": "states:StartExecution"}.get(service)
-        if action:
-            iam.record_service_call(str(target.get("RoleArn", "")), action, arn)
-        invoke_target(target, payload, label)
-
-    scheduler.invoke_target = scheduled
-
-
 def _record_bus_targets() -> None:
     """EventBridge puts on another bus with the target's RoleArn. Wrapped outermost, once the
     sandbox's patches (sandbox/aws/events/delivery.py forwards to other accounts itself) are in."""
@@ -239,7 +212,7 @@ def _record_bus_targets() -> None:
             for target in self.targets:
                 arn = str(target.get("Arn", ""))
                 if ":event-bus/" in arn and target.get("RoleArn"):
-                    iam.record_service_call(target["RoleArn"], "events:PutEvents", arn)
+                    iam.service_may(target["RoleArn"], "events:PutEvents", arn)  # recorded, not enforced
         send_to_targets(self, event, transform_input)
 
     to_targets.records_bus_targets = True  # type: ignore[attr-defined]

@@ -31,7 +31,9 @@ wakes at once when the clock is advanced):
   event), a state machine (``StartExecution``, generated name, ``Input`` as input) or an SQS queue
   (``SendMessage``). The context attributes ``<aws.scheduler.schedule-arn>``,
   ``<aws.scheduler.scheduled-time>``, ``<aws.scheduler.execution-id>`` and
-  ``<aws.scheduler.attempt-number>`` in ``Input`` are replaced, as AWS does. Other targets
+  ``<aws.scheduler.attempt-number>`` in ``Input`` are replaced, as AWS does. Scheduler calls the
+  target as the schedule's role: one whose policies do not allow the call (``lambda:InvokeFunction``,
+  ``states:StartExecution``, ``sqs:SendMessage``) is not delivered, and the sandbox logs why. Other targets
   (universal ``aws-sdk`` targets, SNS, ...) are logged and skipped. RetryPolicy and DeadLetterConfig
   are not applied.
 - ``ActionAfterCompletion: DELETE``: the schedule is deleted after its last invocation (an ``at``
@@ -57,6 +59,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..clock import CLOCK
 from ..dispatch import DISPATCHER
+from .iam import policy
 
 log = logging.getLogger("sandbox.scheduler")
 
@@ -256,6 +259,10 @@ def render_input(text: str | None, *, schedule_arn: str, scheduled_time: float) 
     return body
 
 
+# What the schedule's role must allow for each kind of target (Scheduler calls it as that role).
+TARGET_ACTIONS = {"lambda": "lambda:InvokeFunction", "states": "states:StartExecution", "sqs": "sqs:SendMessage"}
+
+
 def invoke_target(target: dict[str, Any], payload: str, label: str) -> None:
     from .events import delivery
 
@@ -265,6 +272,11 @@ def invoke_target(target: dict[str, Any], payload: str, label: str) -> None:
         log.warning("%s: target %s is not supported by the sandbox", label, arn)
         return
     service, region, account = parts[2], parts[3], parts[4]
+    action = TARGET_ACTIONS.get(service)
+    role = str(target.get("RoleArn", ""))
+    if action and not policy.service_may(role, action, arn):
+        log.warning("%s: not delivered: the schedule's role %s may not %s on %s", label, role, action, arn)
+        return
     if service == "lambda":
         delivery.deliver("lambda", arn, payload, account, region, label)
     elif service == "states":

@@ -19,6 +19,29 @@ BERLIN = ZoneInfo("Europe/Berlin")
 OFF = {"Mode": "OFF"}
 
 
+SCHEDULER_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+
+
+def schedule_role(sandbox: Sandbox, name: str = "scheduler", *actions: str) -> str:
+    """A role that Scheduler calls targets as, allowed ``actions`` (by default every target's)."""
+    iam = sandbox.client("iam")
+    try:
+        arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=SCHEDULER_TRUST)["Role"]["Arn"]
+    allowed = list(actions or ("lambda:InvokeFunction", "states:StartExecution", "sqs:SendMessage"))
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}]}
+    iam.put_role_policy(RoleName=name, PolicyName="targets", PolicyDocument=json.dumps(document))
+    return arn
+
+
 def fired(name: str) -> list[datetime]:
     return [datetime.fromtimestamp(f.scheduled_time, tz=UTC) for f in SCHEDULER.fired if f.name == name]
 
@@ -49,7 +72,7 @@ def test_one_time_schedule_fires_at_its_time_and_deletes_itself(sandbox: Sandbox
         ActionAfterCompletion="DELETE",
         Target={
             "Arn": arn,
-            "RoleArn": "arn:aws:iam::123456789012:role/scheduler",
+            "RoleArn": schedule_role(sandbox),
             "Input": json.dumps({"promote": "orders", "at": "<aws.scheduler.scheduled-time>"}),
         },
     )
@@ -78,7 +101,7 @@ def test_cron_in_a_time_zone_fires_at_the_right_instants(sandbox: Sandbox, recor
         ScheduleExpression="cron(30 2 * * ? *)",
         ScheduleExpressionTimezone="Europe/Berlin",
         FlexibleTimeWindow=OFF,
-        Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/s", "Input": "{}"},
+        Target={"Arn": arn, "RoleArn": schedule_role(sandbox), "Input": "{}"},
     )
     for _ in range(4 * 4):  # four days, six hours at a time
         sandbox.advance(6 * 3600)
@@ -100,7 +123,7 @@ def test_weekly_cron_and_fall_back_fires_once(sandbox: Sandbox, recorder: Record
     sandbox.clock.set(datetime(autumn.year, autumn.month, autumn.day - 1, 12, tzinfo=UTC).timestamp())
     arn = recorder.function("weekly")
     scheduler = sandbox.client("scheduler")
-    target = {"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/s"}
+    target = {"Arn": arn, "RoleArn": schedule_role(sandbox)}
     scheduler.create_schedule(
         Name="tuesdays",
         ScheduleExpression="cron(0 2 ? * TUE *)",
@@ -132,7 +155,7 @@ def test_rate_schedule_and_a_disabled_schedule(sandbox: Sandbox, recorder: Recor
     sandbox.clock.pause()
     arn = recorder.function("ticker")
     scheduler = sandbox.client("scheduler")
-    target = {"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/s", "Input": '{"tick": true}'}
+    target = {"Arn": arn, "RoleArn": schedule_role(sandbox), "Input": '{"tick": true}'}
     created = sandbox.clock.now()
     scheduler.create_schedule(
         Name="every-5", ScheduleExpression="rate(5 minutes)", FlexibleTimeWindow=OFF, Target=target
@@ -176,12 +199,32 @@ def test_start_and_end_dates_bound_a_recurring_schedule(sandbox: Sandbox, record
         StartDate=start,
         EndDate=start + timedelta(hours=2),
         ActionAfterCompletion="DELETE",
-        Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/s"},
+        Target={"Arn": arn, "RoleArn": schedule_role(sandbox)},
     )
     sandbox.advance(6 * 3600)
     sandbox.settle()
     assert fired("bounded") == [start, start + timedelta(hours=1), start + timedelta(hours=2)]
     assert sandbox.client("scheduler").list_schedules()["Schedules"] == []  # deleted after the last one
+
+
+def test_a_schedule_whose_role_may_not_invoke_its_target_is_not_delivered(sandbox: Sandbox, recorder: Recorder) -> None:
+    """Scheduler calls the target as the schedule's role: without lambda:InvokeFunction the
+    function is not invoked; with it, it is."""
+    sandbox.clock.pause()
+    arn = recorder.function("guarded")
+    at = (sandbox.clock.datetime() + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S")
+    scheduler = sandbox.client("scheduler")
+    for name, role in (
+        ("refused", schedule_role(sandbox, "queue-only", "sqs:SendMessage")),
+        ("allowed", schedule_role(sandbox, "invoker", "lambda:InvokeFunction")),
+    ):
+        target = {"Arn": arn, "RoleArn": role, "Input": json.dumps({"schedule": name})}
+        scheduler.create_schedule(Name=name, ScheduleExpression=f"at({at})", FlexibleTimeWindow=OFF, Target=target)
+    sandbox.advance(600)
+    assert recorder.wait("guarded") == [{"schedule": "allowed"}]
+    sandbox.settle()
+    assert recorder.events("guarded") == [{"schedule": "allowed"}]
+    assert len(fired("refused")) == 1  # it fired; its invocation was refused
 
 
 def test_schedule_starts_a_state_machine(sandbox: Sandbox, targets: Targets) -> None:
@@ -197,7 +240,7 @@ def test_schedule_starts_a_state_machine(sandbox: Sandbox, targets: Targets) -> 
         Name="sfn",
         ScheduleExpression=f"at({at})",
         FlexibleTimeWindow=OFF,
-        Target={"Arn": machine, "RoleArn": targets.role(), "Input": json.dumps({"pipeline": "main"})},
+        Target={"Arn": machine, "RoleArn": schedule_role(sandbox), "Input": json.dumps({"pipeline": "main"})},
     )
     sandbox.advance(600)
     done = wait_until(

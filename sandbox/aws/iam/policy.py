@@ -33,7 +33,8 @@ Who calls (``principal_of``): the keys of an IAM user act as that user, the keys
 ``sts:AssumeRole`` session as that role's session, the keys a Lambda function gets from the
 sandbox (``function_credentials``) as its execution role, a state machine's tasks
 (``task_keys``) as its role, and any other keys (``testing``) as the account's root, so casual use
-keeps working.
+keeps working. What the sandbox delivers itself as a service would with a role (Scheduler's
+targets) is checked against that role's policies (``service_may``).
 
 Known differences from AWS (README): signatures are not verified; no SCPs, permission boundaries
 or session policies; S3 is not checked.
@@ -670,20 +671,25 @@ def _record(caller: Caller, request: Request, identity: Decision) -> None:
         RECORD.append((caller.principal_arn, request.action, request.resource, identity.allows))
 
 
-def record_service_call(role_arn: str, action: str, resource: str) -> None:
-    """Record (never enforce) what the policies of ``role_arn`` allow for a call that an AWS service
-    makes with that role: Step Functions invoking a Task's function, Scheduler invoking its target,
-    EventBridge putting on another account's bus. The sandbox makes those calls as the account's
-    root (README, differences); the permission matrix still sees which statement AWS would use."""
-    if not _RECORDING.is_set() or role_arn.count(":") < 5 or "/" not in role_arn:
-        return
+def service_may(role_arn: str, action: str, resource: str) -> bool:
+    """Would the policies of ``role_arn`` let an AWS service that runs as that role make this call?
+    Recorded for the permission matrix while recording is on; with enforcement off, always. For the
+    calls the sandbox makes itself, as the service would with the role: EventBridge Scheduler
+    invoking a schedule's target ("EventBridge Scheduler assumes the role ... to invoke the target":
+    https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role),
+    EventBridge putting on another account's bus (recorded only: bench/iam_matrix.py)."""
+    if role_arn.count(":") < 5 or "/" not in role_arn:
+        return not enforcing()
     caller = Caller("role", role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1], "service")
     try:
         policies = identity_policies(caller)
     except Exception:  # noqa: BLE001 - moto's NoSuchEntity: a role that is gone allows nothing
         policies = []
     request = Request(action, resource, {"aws:PrincipalArn": [caller.principal_arn]})
-    _record(caller, request, evaluate(policies, request, caller))
+    decision = evaluate(policies, request, caller)
+    if _RECORDING.is_set():
+        _record(caller, request, decision)
+    return decision.allowed or not enforcing()
 
 
 def _combine(identity: Decision, resource: Decision | None, cross_account: bool) -> Decision:
