@@ -22,13 +22,13 @@ https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/FilterAndPatternSyntax.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import shlex
 from typing import Any
 
 from ..clock import CLOCK
 from ..dispatch import DISPATCHER, INLINE
+from .awslambda.permissions import service_may_invoke
 from .awslambda.runtime import ONE_EVENT_NEWLINE
 
 # The Python runtime writes an uncaught exception as one event: "[ERROR] Type: message" and the
@@ -148,41 +148,6 @@ def deliver_subscriptions_to_lambda() -> None:
 
 
 # --- PutSubscriptionFilter: the destination must let CloudWatch Logs invoke it ----------------------
-LOGS_PRINCIPALS = ("logs.amazonaws.com",)
-
-
-def _statement_allows(statement: dict[str, Any], log_group_arn: str, account: str) -> bool:
-    principal = statement.get("Principal")
-    service = principal.get("Service") if isinstance(principal, dict) else principal
-    services = service if isinstance(service, list) else [service]
-    if statement.get("Effect", "Allow") != "Allow" or not any(
-        str(s) in LOGS_PRINCIPALS or fnmatch.fnmatchcase(str(s), "logs.*.amazonaws.com") for s in services
-    ):
-        return False
-    actions = statement.get("Action")
-    if not any(
-        a in ("lambda:InvokeFunction", "lambda:*", "*") for a in (actions if isinstance(actions, list) else [actions])
-    ):
-        return False
-    for keys in (statement.get("Condition") or {}).values():
-        for key, expected in keys.items():
-            values = expected if isinstance(expected, list) else [expected]
-            if key.lower() == "aws:sourcearn" and not any(
-                fnmatch.fnmatchcase(log_group_arn, str(v)) or fnmatch.fnmatchcase(f"{log_group_arn}:*", str(v))
-                for v in values
-            ):
-                return False
-            if key.lower() == "aws:sourceaccount" and account not in [str(v) for v in values]:
-                return False
-    return True
-
-
-def invoke_permitted(function: Any, log_group_arn: str, account: str) -> bool:
-    """Whether the function's resource policy lets CloudWatch Logs invoke it for ``log_group_arn``."""
-    statements = getattr(getattr(function, "policy", None), "statements", None) or []
-    return any(_statement_allows(s, log_group_arn, account) for s in statements)
-
-
 def refuse_lambda_destinations_without_permission() -> None:
     """PutSubscriptionFilter with a Lambda destination needs a resource-based policy on the function
     that lets ``logs.amazonaws.com`` invoke it (``lambda:AddPermission`` or AWS::Lambda::Permission,
@@ -209,7 +174,7 @@ def refuse_lambda_destinations_without_permission() -> None:
             except Exception:  # noqa: BLE001 - no such function: moto's own refusal below
                 function = None
             group_arn = f"arn:aws:logs:{self.region_name}:{self.account_id}:log-group:{log_group_name}"
-            if function is not None and not invoke_permitted(function, group_arn, self.account_id):
+            if function is not None and not service_may_invoke(function, "logs", group_arn, self.account_id):
                 raise InvalidParameterException(
                     "Could not execute the lambda function. Make sure you have given CloudWatch Logs "
                     "permission to execute your function."

@@ -58,6 +58,18 @@ def patched_moto(monkeypatch: pytest.MonkeyPatch, time_scale: float = 1.0, **con
         workers.stop()
 
 
+def let_rule_invoke(sandbox: Sandbox, rule_arn: str, function_arn: str) -> None:
+    """The permission AWS needs before a rule may invoke a function (SAM's EventBridgeRule event
+    adds it): events.amazonaws.com, for this rule."""
+    sandbox.client("lambda").add_permission(
+        FunctionName=function_arn,
+        StatementId=f"events-{rule_arn.rsplit('/', 1)[-1]}",
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=rule_arn,
+    )
+
+
 def wait_until(check: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
     """Poll ``check`` until it returns something truthy (generous timeout, no timing assertion)."""
     deadline = time.monotonic() + timeout

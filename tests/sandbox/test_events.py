@@ -10,16 +10,22 @@ from sandbox import Sandbox
 from sandbox.aws.awslambda import runtime
 from sandbox.fixtures.targets import Targets
 
-from .conftest import Recorder, aligned, wait_until
+from .conftest import Recorder, aligned, let_rule_invoke, wait_until
 
 ALARM_PATTERN = {"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"]}
 PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
 
 
-def rule_to(sandbox: Sandbox, name: str, pattern: dict, target: dict, bus: str = "default", **rule: str) -> None:
+def rule_to(
+    sandbox: Sandbox, name: str, pattern: dict, target: dict, bus: str = "default", permitted: bool = True, **rule: str
+) -> None:
+    """A rule with one target; a function target is given the permission to be invoked unless not
+    ``permitted``."""
     events = sandbox.client("events")
-    events.put_rule(Name=name, EventPattern=json.dumps(pattern), EventBusName=bus, **rule)
+    rule_arn = events.put_rule(Name=name, EventPattern=json.dumps(pattern), EventBusName=bus, **rule)["RuleArn"]
     events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "t1", **target}])
+    if permitted and ":lambda:" in target["Arn"]:
+        let_rule_invoke(sandbox, rule_arn, target["Arn"])
 
 
 def state_machine(sandbox: Sandbox, targets: Targets, name: str) -> str:
@@ -34,6 +40,23 @@ def executions(sandbox: Sandbox, machine: str) -> list[dict]:
     for item in sfn.list_executions(stateMachineArn=machine)["executions"]:
         found.append(sfn.describe_execution(executionArn=item["executionArn"]))
     return found
+
+
+def test_a_function_target_without_the_permission_for_the_rule_is_not_invoked(
+    sandbox: Sandbox, recorder: Recorder
+) -> None:
+    """AWS invokes a rule's function only if its resource policy lets events.amazonaws.com invoke
+    it for that rule: a permission for another rule does not do."""
+    arn = recorder.function("guarded")
+    pattern = {"source": ["orders"]}
+    rule_to(sandbox, "unpermitted", pattern, {"Arn": arn, "Input": '{"rule": "unpermitted"}'}, permitted=False)
+    other = sandbox.client("events").describe_rule(Name="unpermitted")["Arn"].replace("unpermitted", "another")
+    let_rule_invoke(sandbox, other, arn)
+    rule_to(sandbox, "permitted", pattern, {"Arn": arn, "Input": '{"rule": "permitted"}'})
+    sandbox.client("events").put_events(Entries=[{"Source": "orders", "DetailType": "placed", "Detail": "{}"}])
+    assert recorder.wait("guarded") == [{"rule": "permitted"}]
+    sandbox.settle()
+    assert recorder.events("guarded") == [{"rule": "permitted"}]
 
 
 def test_alarm_state_change_reaches_a_lambda_target(sandbox: Sandbox, targets: Targets, recorder: Recorder) -> None:

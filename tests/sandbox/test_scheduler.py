@@ -13,7 +13,7 @@ from sandbox import Sandbox
 from sandbox.aws.scheduler import SCHEDULER
 from sandbox.fixtures.targets import Targets
 
-from .conftest import Recorder, wait_until
+from .conftest import Recorder, let_rule_invoke, wait_until
 
 BERLIN = ZoneInfo("Europe/Berlin")
 OFF = {"Mode": "OFF"}
@@ -307,6 +307,7 @@ def test_schedule_rule_sends_scheduled_events(sandbox: Sandbox, recorder: Record
     events = sandbox.client("events")
     rule = events.put_rule(Name="hourly", ScheduleExpression="rate(1 hour)")["RuleArn"]
     events.put_targets(Rule="hourly", Targets=[{"Id": "t", "Arn": arn}])
+    let_rule_invoke(sandbox, rule, arn)
     sandbox.advance(3 * 3600)
     received = recorder.wait("hourly", count=3)
     assert {e["detail-type"] for e in received} == {"Scheduled Event"}

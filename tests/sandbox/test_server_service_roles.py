@@ -4,7 +4,10 @@
   message, and succeeds once the role allows it
   (https://docs.aws.amazon.com/step-functions/latest/dg/procedure-create-iam-role.html);
 - a schedule whose role may not invoke its function does not invoke it; once the role may, it does
-  (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role)."""
+  (https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role);
+- a rule invokes a function only once the function's resource policy lets EventBridge invoke it
+  for that rule
+  (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-lambda-permissions)."""
 
 from __future__ import annotations
 
@@ -99,15 +102,27 @@ def logged_events(shell: Shell, function: str) -> list[dict]:
     return [json.loads(line) for line in lines if line.startswith("{")]
 
 
-def test_the_stock_cli_sees_a_schedule_not_invoke_what_its_role_may_not(server: ServerProcess, tmp_path: Path) -> None:
-    shell = Shell(server)
+def event_printer(shell: Shell, tmp_path: Path, name: str) -> str:
+    """A function that prints each event it gets; its ARN."""
     (tmp_path / "app.zip").write_bytes(zip_source(PRINTS_ITS_EVENT))
-    execution_role = shell.aws("iam", "create-role", "--role-name", "ticker-exec", "--assume-role-policy-document",
+    execution_role = shell.aws("iam", "create-role", "--role-name", f"{name}-exec", "--assume-role-policy-document",
                                ROLE_POLICY).json["Role"]["Arn"]  # fmt: skip
-    function = shell.aws(
-        "lambda", "create-function", "--function-name", "ticker", "--runtime", "python3.13", "--handler",
+    return shell.aws(
+        "lambda", "create-function", "--function-name", name, "--runtime", "python3.13", "--handler",
         "app.handler", "--role", execution_role, "--zip-file", f"fileb://{tmp_path / 'app.zip'}",
     ).json["FunctionArn"]  # fmt: skip
+
+
+def wait_for_events(shell: Shell, function: str) -> list[dict]:
+    deadline = time.monotonic() + 60  # a safety limit only
+    while not logged_events(shell, function) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return logged_events(shell, function)
+
+
+def test_the_stock_cli_sees_a_schedule_not_invoke_what_its_role_may_not(server: ServerProcess, tmp_path: Path) -> None:
+    shell = Shell(server)
+    function = event_printer(shell, tmp_path, "ticker")
     role = shell.aws(
         "iam", "create-role", "--role-name", "ticker-schedule", "--assume-role-policy-document",
         json.dumps({"Version": "2012-10-17", "Statement": [SCHEDULER]}),
@@ -133,7 +148,28 @@ def test_the_stock_cli_sees_a_schedule_not_invoke_what_its_role_may_not(server: 
     shell.aws("iam", "put-role-policy", "--role-name", "ticker-schedule", "--policy-name", "invoke",
               "--policy-document", ALLOW_INVOKE)  # fmt: skip
     schedule("allowed")
+    assert wait_for_events(shell, "ticker") == [{"schedule": "allowed"}]
+
+
+def test_the_stock_cli_sees_a_rule_invoke_a_function_only_with_its_permission(
+    server: ServerProcess, tmp_path: Path
+) -> None:
+    """Two rules send the same events to one function; only the one the function's policy names
+    invokes it."""
+    shell = Shell(server)
+    function = event_printer(shell, tmp_path, "on-order")
+    for name in ("unpermitted", "permitted"):
+        rule = shell.aws("events", "put-rule", "--name", name, "--event-pattern", '{"source": ["orders"]}').json
+        target = [{"Id": "f", "Arn": function, "Input": json.dumps({"rule": name})}]
+        shell.aws("events", "put-targets", "--rule", name, "--targets", json.dumps(target))
+    shell.aws("lambda", "add-permission", "--function-name", "on-order", "--statement-id", "events",
+              "--action", "lambda:InvokeFunction", "--principal", "events.amazonaws.com",
+              "--source-arn", rule["RuleArn"])  # fmt: skip
+    entry = json.dumps([{"Source": "orders", "DetailType": "placed", "Detail": "{}"}])
+    shell.aws("events", "put-events", "--entries", entry)
+    assert wait_for_events(shell, "on-order") == [{"rule": "permitted"}]
+    shell.aws("events", "put-events", "--entries", entry)  # once its delivery is in, the first one's is long done
     deadline = time.monotonic() + 60  # a safety limit only
-    while not logged_events(shell, "ticker") and time.monotonic() < deadline:
+    while len(logged_events(shell, "on-order")) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert logged_events(shell, "ticker") == [{"schedule": "allowed"}]
+    assert logged_events(shell, "on-order") == [{"rule": "permitted"}] * 2

@@ -21,9 +21,11 @@ resources, detail``, ``time`` as ``YYYY-MM-DDTHH:MM:SSZ``), or its ``Input``, or
 ``InputPath`` selects, or its ``InputTransformer`` output
 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html).
 
+A Lambda target whose resource policy does not let events.amazonaws.com invoke it for the rule is
+not invoked, and the sandbox logs why, as AWS counts a failed invocation.
+
 Not modelled: the target's RetryPolicy and dead-letter queue (a failed delivery is logged, not
-retried), the resource policy check for Lambda targets (AWS needs ``lambda:AddPermission`` for
-events.amazonaws.com; the sandbox delivers without it), and the target's RoleArn.
+retried), and the target's RoleArn.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import logging
 import uuid
 from concurrent.futures import Future
 from datetime import UTC, datetime
@@ -38,7 +41,10 @@ from typing import Any
 
 from ...dispatch import DISPATCHER
 from ..awslambda.invoke import INLINE
+from ..awslambda.permissions import service_may_invoke
 from .topics import publish_to_topic
+
+log = logging.getLogger("sandbox.events")
 
 
 # --- the event a target receives --------------------------------------------------------------------
@@ -149,6 +155,19 @@ def forward_to_bus(bus_arn: str, original_event: Any) -> None:
         rule.send_to_targets(event)
 
 
+def rule_may_invoke(rule: Any, function_arn: str, account: str, region: str) -> bool:
+    """A Lambda target is invoked only if its resource policy lets events.amazonaws.com invoke it
+    for this rule (SAM's EventBridgeRule event adds that permission; by hand, lambda:AddPermission).
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-lambda-permissions"""
+    from moto.awslambda.utils import get_backend
+
+    try:
+        function = get_backend(account, region).get_function(function_arn)
+    except Exception:  # noqa: BLE001 - no such function: the delivery fails and is logged as before
+        return True
+    return service_may_invoke(function, "events", rule.arn, rule.account_id)
+
+
 def deliver_to_targets() -> None:
     """moto raised ``NotImplementedError`` for Lambda and Step Functions targets, delivered for
     disabled rules, and re-put forwarded events as new ones: deliver as described above.
@@ -176,11 +195,13 @@ def deliver_to_targets() -> None:
                 continue
             payload = target_input(target, event, original_event) if transform_input else event
             label = f"rule {self.name} -> {arn}"
+            region = arn.split(":")[3] or self.region_name
+            account = arn.split(":")[4] or self.account_id
             if kind == "sns":
                 DISPATCHER.submit(label, functools.partial(publish_to_topic, arn, payload))
+            elif kind == "lambda" and not rule_may_invoke(self, arn, account, region):
+                log.warning("%s: not delivered: the function's resource policy does not allow EventBridge", label)
             else:
-                region = arn.split(":")[3] or self.region_name
-                account = arn.split(":")[4] or self.account_id
                 deliver(kind, arn, payload, account, region, label)
 
     events_models.Rule.send_to_targets = send_to_targets
