@@ -22,7 +22,7 @@ resources, detail``, ``time`` as ``YYYY-MM-DDTHH:MM:SSZ``), or its ``Input``, or
 (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html).
 
 A Lambda target whose resource policy does not let events.amazonaws.com invoke it for the rule is
-not invoked, and the sandbox logs why, as AWS counts a failed invocation.
+not invoked (AWS counts a failed invocation), and the sandbox logs why.
 
 Not modelled: the target's RetryPolicy and dead-letter queue (a failed delivery is logged, not
 retried), and the target's RoleArn.
