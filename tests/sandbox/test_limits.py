@@ -14,17 +14,10 @@ import pytest
 
 from sandbox import Sandbox
 from sandbox.aws.events import delivery
+from sandbox.fixtures.targets import trust_policy
 from sandbox.server.api_gateway import INTEGRATION_TIMEOUT_SECONDS, MAX_PAYLOAD_BYTES, ApiGateway
 from tests.sandbox.conftest import patched_moto, wait_until
 
-STATES_TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
 # The test machines' tasks read and write DynamoDB, as their role (sandbox/aws/iam/policy.py, task_keys).
 TASKS_POLICY = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}
@@ -42,7 +35,7 @@ FORGED_ALARM = {
 def sfn(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     with patched_moto(monkeypatch, stepfunctions={"execute_state_machine": True}):
         iam = boto3.client("iam")
-        iam.create_role(RoleName="sfn", AssumeRolePolicyDocument=STATES_TRUST)
+        iam.create_role(RoleName="sfn", AssumeRolePolicyDocument=trust_policy("states.amazonaws.com"))
         iam.put_role_policy(RoleName="sfn", PolicyName="tasks", PolicyDocument=TASKS_POLICY)
         yield boto3.client("stepfunctions")
 

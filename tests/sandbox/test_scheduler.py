@@ -10,23 +10,13 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox import Sandbox
-from sandbox.aws.scheduler import SCHEDULER
-from sandbox.fixtures.targets import Targets
+from sandbox.aws.scheduler import SCHEDULER, TARGET_ACTIONS
+from sandbox.fixtures.targets import Targets, trust_policy
 
 from .conftest import Recorder, let_rule_invoke, wait_until
 
 BERLIN = ZoneInfo("Europe/Berlin")
 OFF = {"Mode": "OFF"}
-
-
-SCHEDULER_TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-)
 
 
 def schedule_role(sandbox: Sandbox, name: str = "scheduler", *actions: str) -> str:
@@ -35,8 +25,10 @@ def schedule_role(sandbox: Sandbox, name: str = "scheduler", *actions: str) -> s
     try:
         arn = iam.get_role(RoleName=name)["Role"]["Arn"]
     except iam.exceptions.NoSuchEntityException:
-        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=SCHEDULER_TRUST)["Role"]["Arn"]
-    allowed = list(actions or ("lambda:InvokeFunction", "states:StartExecution", "sqs:SendMessage"))
+        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust_policy("scheduler.amazonaws.com"))["Role"][
+            "Arn"
+        ]
+    allowed = list(actions or TARGET_ACTIONS.values())
     document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allowed, "Resource": "*"}]}
     iam.put_role_policy(RoleName=name, PolicyName="targets", PolicyDocument=json.dumps(document))
     return arn

@@ -12,23 +12,20 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from sandbox.fixtures.targets import ROLE_POLICY, zip_source
+from sandbox.fixtures.targets import ROLE_POLICY, trust_policy, zip_source
 from sandbox.server import ServerProcess
 from tests.cli.helpers import Shell, aws_command
+from tests.sandbox.conftest import wait_until
 
-SCHEDULER = {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
 PRINTS_ITS_EVENT = "import json\ndef handler(event, context):\n    print(json.dumps(event))\n"
 ALLOW_INVOKE = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}]}
 )
-STATES = {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [STATES]})
 LIST_FUNCTIONS = json.dumps(
     {
         "StartAt": "List",
@@ -50,20 +47,26 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 def run_to_its_end(shell: Shell, machine: str, name: str) -> dict:
     execution = shell.aws("stepfunctions", "start-execution", "--state-machine-arn", machine, "--name", name)
     arn = execution.json["executionArn"]
-    deadline = time.monotonic() + 60  # a safety limit only
-    while time.monotonic() < deadline:
+
+    def ended() -> dict | None:
         described = shell.aws("stepfunctions", "describe-execution", "--execution-arn", arn).json
-        if described["status"] != "RUNNING":
-            return described
-        time.sleep(0.2)
-    raise AssertionError(f"{name} still RUNNING")
+        return described if described["status"] != "RUNNING" else None
+
+    return wait_until(ended, timeout=60, what=f"execution {name} to end")
 
 
 def test_the_stock_cli_sees_a_task_refused_what_its_state_machines_role_does_not_allow(
     server: ServerProcess, tmp_path: Path
 ) -> None:
     shell = Shell(server)
-    role = shell.aws("iam", "create-role", "--role-name", "lister", "--assume-role-policy-document", TRUST)
+    role = shell.aws(
+        "iam",
+        "create-role",
+        "--role-name",
+        "lister",
+        "--assume-role-policy-document",
+        trust_policy("states.amazonaws.com"),
+    )
     machine = shell.aws(
         "stepfunctions", "create-state-machine", "--name", "lister", "--definition", LIST_FUNCTIONS,
         "--role-arn", role.json["Role"]["Arn"],
@@ -113,11 +116,14 @@ def event_printer(shell: Shell, tmp_path: Path, name: str) -> str:
     ).json["FunctionArn"]  # fmt: skip
 
 
-def wait_for_events(shell: Shell, function: str) -> list[dict]:
-    deadline = time.monotonic() + 60  # a safety limit only
-    while not logged_events(shell, function) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return logged_events(shell, function)
+def wait_for_events(shell: Shell, function: str, count: int = 1) -> list[dict]:
+    """The events ``function`` logged, once there are at least ``count``."""
+
+    def enough() -> list[dict] | None:
+        found = logged_events(shell, function)
+        return found if len(found) >= count else None
+
+    return wait_until(enough, timeout=60, what=f"{count} events of {function}")
 
 
 def test_the_stock_cli_sees_a_schedule_not_invoke_what_its_role_may_not(server: ServerProcess, tmp_path: Path) -> None:
@@ -125,7 +131,7 @@ def test_the_stock_cli_sees_a_schedule_not_invoke_what_its_role_may_not(server: 
     function = event_printer(shell, tmp_path, "ticker")
     role = shell.aws(
         "iam", "create-role", "--role-name", "ticker-schedule", "--assume-role-policy-document",
-        json.dumps({"Version": "2012-10-17", "Statement": [SCHEDULER]}),
+        trust_policy("scheduler.amazonaws.com"),
     ).json["Role"]["Arn"]  # fmt: skip
 
     def schedule(name: str) -> None:
@@ -134,15 +140,8 @@ def test_the_stock_cli_sees_a_schedule_not_invoke_what_its_role_may_not(server: 
         shell.aws("scheduler", "create-schedule", "--name", name, "--schedule-expression", "at(2020-01-01T00:00:00)",
                   "--flexible-time-window", '{"Mode": "OFF"}', "--action-after-completion", "DELETE",
                   "--target", target)  # fmt: skip
-        deadline = time.monotonic() + 60  # a safety limit only
-        while time.monotonic() < deadline:
-            got = shell.run(
-                [*aws_command(), "--endpoint-url", server.aws_url, "scheduler", "get-schedule", "--name", name]
-            )
-            if got.code != 0 and "ResourceNotFoundException" in got.err:
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"schedule {name} never fired")
+        get = [*aws_command(), "--endpoint-url", server.aws_url, "scheduler", "get-schedule", "--name", name]
+        wait_until(lambda: "ResourceNotFoundException" in shell.run(get).err, timeout=60, what=f"{name} to fire")
 
     schedule("refused")
     shell.aws("iam", "put-role-policy", "--role-name", "ticker-schedule", "--policy-name", "invoke",
@@ -169,7 +168,4 @@ def test_the_stock_cli_sees_a_rule_invoke_a_function_only_with_its_permission(
     shell.aws("events", "put-events", "--entries", entry)
     assert wait_for_events(shell, "on-order") == [{"rule": "permitted"}]
     shell.aws("events", "put-events", "--entries", entry)  # once its delivery is in, the first one's is long done
-    deadline = time.monotonic() + 60  # a safety limit only
-    while len(logged_events(shell, "on-order")) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert logged_events(shell, "on-order") == [{"rule": "permitted"}] * 2
+    assert wait_for_events(shell, "on-order", count=2) == [{"rule": "permitted"}] * 2
